@@ -60,7 +60,7 @@ from engine.model.store import (
     UnknownReference,
 )
 from engine.model.strategy import StrategyExecution, TradingStrategy
-from engine.model.timestamps import UtcDatetime
+from engine.model.timestamps import UtcDatetime, datetime_from_ns, ns_from_datetime
 
 __all__ = [
     "CONSTRAINT_CODES",
@@ -110,6 +110,8 @@ __all__ = [
     "check_quantity",
     "check_stop_loss_take_profit",
     "check_trailing_stop",
+    "datetime_from_ns",
+    "ns_from_datetime",
     "require_non_negative",
     "require_positive",
     "transition",
