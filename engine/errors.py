@@ -2,10 +2,12 @@
 
 Branches: validation (a rule or constraint of the spec refused a value), state
 transition (a state machine refused a move), venue-definitive and venue-ambiguous
-(the venue said no / we cannot know what the venue did), configuration, journal.
+(the venue said no / we cannot know what the venue did), configuration, journal, data file.
 """
 
 from __future__ import annotations
+
+from os import PathLike
 
 
 class EngineError(Exception):
@@ -68,6 +70,17 @@ class ConfigError(EngineError):
 
 class JournalError(EngineError):
     """The event log could not be read or written; the message names file and line."""
+
+
+class DataFileError(EngineError):
+    """A market-data file could not be loaded; the message names the file and, for a bad row, its line."""
+
+    def __init__(self, path: str | PathLike[str], line: int | None, reason: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        where = self.path if line is None else f"{self.path}: line {line}"
+        super().__init__(f"{where}: {reason}")
 
 
 def _name(state: object) -> str:

@@ -17,6 +17,9 @@ ORDER_EMULATOR = "OrderEmulator.execute"  # orders held locally until triggered
 ERRORS = "events.error"
 RISK_EVENTS = "events.risk"
 EXTERNAL_EXECUTION = "external"  # execution id of orders the engine did not place
+# CancelAllOrders / ClosePosition execution id meaning "every execution on the account"; no execution
+# can be named "*", since it is a wildcard in the topics the events go out on.
+ALL_EXECUTIONS = "*"
 
 
 def exec_client(exchange_id: str) -> str:
@@ -55,3 +58,13 @@ def position_events(execution_id: str) -> str:
 
 def account_events(account_id: str) -> str:
     return f"events.account.{account_id}"
+
+
+def strategy_control(execution_id: str) -> str:
+    """Endpoint through which control messages (start, pause, resume, stop) reach one execution."""
+    return f"Strategy.{execution_id}"
+
+
+def account_position_events(account_id: str) -> str:
+    """The account's own view of its positions (Portfolio); ``position_events`` has each execution's."""
+    return f"events.position.account.{account_id}"
