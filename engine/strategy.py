@@ -125,6 +125,7 @@ class StrategyContext:
         on_error: ErrorPolicy = ErrorPolicy.PAUSE,
         cancel_orders_on_stop: bool = True,
         close_positions_on_stop: bool = False,
+        performance: Callable[[str], dict[str, object]] | None = None,
     ) -> None:
         self.bus = bus
         self.clock = clock
@@ -137,6 +138,7 @@ class StrategyContext:
         self.on_error = on_error
         self.cancel_orders_on_stop = cancel_orders_on_stop
         self.close_positions_on_stop = close_positions_on_stop
+        self.performance = performance
 
 
 def parse_params(params_type: type[msgspec.Struct], values: dict[str, Any]) -> msgspec.Struct:
@@ -209,6 +211,7 @@ class Strategy(Actor):
             self._halt(ts)
 
     def _halt(self, ts: datetime) -> None:
+        """Stop: cancel orders and flatten as configured, set ``end_time``, fill ``performance_metrics``."""
         self._data_open = False
         self.execution.stop(ts)
         if self.is_running:
@@ -218,6 +221,8 @@ class Strategy(Actor):
                 for position in self.positions():
                     self.close_position(position.instrument.symbol, position.instrument.exchange_id)
             self.stop()
+        if self.context.performance is not None:
+            self.execution.performance_metrics = self.context.performance(self.execution_id)
 
     def dispose(self) -> None:
         """Remove the control endpoint (the node calls this when it drops the strategy)."""
@@ -378,7 +383,7 @@ class Strategy(Actor):
         )
 
     def cancel_all_orders(self, symbol: str | None = None, exchange_id: str | None = None) -> None:
-        """Cancel this execution's open orders on one instrument (``symbol=""``: on every instrument)."""
+        """Cancel this execution's open orders on one instrument, or on every instrument by default."""
         exchange_id = exchange_id or self.context.exchange_id
         now = self.clock.timestamp_ns()
         self.send(

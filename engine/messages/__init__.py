@@ -33,6 +33,7 @@ from engine.messages.data import Bar, BookLevel, OrderBookDelta, OrderBookSnapsh
 from engine.messages.events import (
     AccountState,
     Balance,
+    ModifyDenied,
     OrderAccepted,
     OrderCancelled,
     OrderDenied,
@@ -69,6 +70,7 @@ AnyMessage: TypeAlias = (
     | OrderAccepted
     | OrderRejected
     | OrderDenied
+    | ModifyDenied
     | OrderFilled
     | OrderCancelled
     | OrderUpdated
@@ -127,6 +129,7 @@ __all__ = [
     "ControlCommand",
     "HandlerError",
     "Message",
+    "ModifyDenied",
     "ModifyOrder",
     "OrderAccepted",
     "OrderBookDelta",

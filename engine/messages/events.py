@@ -62,6 +62,13 @@ class OrderDenied(Message, frozen=True, kw_only=True, gc=False):
     reason: str
 
 
+class ModifyDenied(OrderEvent, frozen=True, kw_only=True, gc=False):
+    """The RiskEngine refused a ``ModifyOrder``: the order itself is untouched and stays as it was."""
+
+    reason_code: str
+    reason: str
+
+
 class OrderCancelled(OrderEvent, frozen=True, kw_only=True, gc=False):
     reason: str = ""
 

@@ -9,7 +9,7 @@ import msgspec
 from engine.model.enums import FuturesType, TradingType
 
 
-class ContractSpecifications(msgspec.Struct, frozen=True, kw_only=True):
+class ContractSpecifications(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The spec's ``contract_specifications`` dict, typed: what risk and portfolio need to price a contract.
 
     ``maker_fee`` / ``taker_fee`` are rates (``0.001`` is 0.1 %) and may be negative (maker rebates).
@@ -27,7 +27,7 @@ class ContractSpecifications(msgspec.Struct, frozen=True, kw_only=True):
     extra: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-class TradingInstrument(msgspec.Struct, kw_only=True):
+class TradingInstrument(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A pair such as BTCUSDT on one exchange; ``(exchange_id, symbol)`` identifies it."""
 
     symbol: str

@@ -21,7 +21,8 @@ class Order(msgspec.Struct, kw_only=True):
     Engine additions (not in the spec): ``filled_quantity`` and ``average_fill_price`` (what has
     been executed so far), ``execution_id`` (the StrategyExecution that placed it, ``""`` for the
     operator), ``expire_time`` (GTD), ``post_only``, ``reduce_only``, ``status_reason`` (why it was
-    cancelled or rejected), ``leverage`` and ``position_side`` (hedge-mode futures).
+    cancelled or rejected), ``leverage`` and ``position_side`` (hedge-mode futures), ``in_doubt``
+    (the venue's answer to a request was lost: the OMS flags it until a report or event settles it).
 
     Every method is pure and all-or-nothing: an illegal move raises and leaves the order unchanged.
     """
@@ -53,6 +54,7 @@ class Order(msgspec.Struct, kw_only=True):
     status_reason: str = ""
     leverage: int | None = None
     position_side: PositionSide | None = None
+    in_doubt: bool = False
 
     @property
     def remaining_quantity(self) -> Decimal:

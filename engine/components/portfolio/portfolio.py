@@ -1,0 +1,391 @@
+"""The Portfolio books order events into positions and balances, so Store and strategies see what fills did.
+
+It keeps one ``Ledger`` per trading account (over the Store's own ``TradingAccount``: the Store's
+balances *are* the ledger's) and one sub-ledger per (account, strategy execution): the view of the
+account's fills that one execution caused. Sub-ledgers are non-strict ledgers over a private
+account that starts empty: their positions are the execution's net positions (the signed positions of
+every execution sum to the account's, whatever netting happened between them), their
+``total_pnl`` is that execution's realized PnL net of fees, and their balances are the net cash flows
+of its fills (they may be below zero). Marked at the same prices, the executions' realized +
+unrealized PnL - fees sums to the account's; realized PnL alone does not (when one execution closes
+what another opened, the account realizes what stays unrealized in both views). Only account
+positions go into the Store.
+
+Per order event (subscribed on ``events.order.*`` with priority ``ORDER_EVENT_PRIORITY``, so fills are
+booked before strategies handle the same event and read the Portfolio):
+
+- ``OrderAccepted``: reserve the order's cost (limit price, else the last price, else the stop
+  price; nothing if no price is known yet). ``OrderUpdated`` re-reserves what is left at the new price.
+- ``OrderCancelled`` / ``OrderRejected`` (and an ``OrderStatusReport`` in a terminal status): release it.
+- ``OrderFilled``: book the fill in the account ledger and the execution's sub-ledger, release the
+  filled part of the reservation (all of it once the order is done), add new account positions to
+  the Store, mark every ledger holding the instrument at one price (the last trade, else the fill
+  price), then publish, in this order: the execution's view (``PositionOpened`` / ``Changed`` /
+  ``Closed`` / ``Liquidated`` of its sub-ledger) on ``topics.position_events(execution_id)``; the
+  account's view (the same events for the account's positions) on
+  ``topics.account_position_events(account_id)``; and ``AccountState`` on
+  ``topics.account_events(account_id)``. An order event without an execution id counts as
+  ``topics.EXTERNAL_EXECUTION``.
+
+Every change to reservations or balances publishes an ``AccountState``. Marks: a trade tick only
+stores its price (two dict lookups, no Decimal math); a bar stores its close and marks the ledgers
+holding that instrument; reads through the public API mark first, so they are never staler than the
+last tick.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from engine import topics
+from engine.actor import Actor
+from engine.bus import MessageBus
+from engine.clock import Clock
+from engine.messages import (
+    AccountState,
+    Balance,
+    Bar,
+    OrderAccepted,
+    OrderCancelled,
+    OrderEvent,
+    OrderFilled,
+    OrderRejected,
+    OrderStatusReport,
+    OrderUpdated,
+    PositionChanged,
+    PositionClosed,
+    PositionEvent,
+    PositionLiquidated,
+    PositionOpened,
+    TradeTick,
+)
+from engine.model import (
+    ORDER_MACHINE,
+    Order,
+    Position,
+    PositionSide,
+    Store,
+    TradingAccount,
+    datetime_from_ns,
+)
+from engine.model.accounting import FillResult, Ledger, PositionChange
+
+ORDER_EVENT_PRIORITY = 10
+
+_EVENT_TYPES: dict[PositionChange, type[PositionEvent]] = {
+    PositionChange.OPENED: PositionOpened,
+    PositionChange.FLIPPED: PositionOpened,
+    PositionChange.INCREASED: PositionChanged,
+    PositionChange.REDUCED: PositionChanged,
+    PositionChange.CLOSED: PositionClosed,
+    PositionChange.LIQUIDATED: PositionLiquidated,
+}
+
+
+class Portfolio(Actor):
+    """Positions, balances, PnL and margin of every account in the Store (see the module docstring).
+
+    ``hedge_mode_accounts`` names the hedge-mode futures accounts (the others are one-way), as the
+    simulated exchange's config does.
+    Ledgers are created when an account is first needed, from the Store's account, which must then
+    be flat (no positions, no open reservations).
+    """
+
+    def __init__(
+        self,
+        bus: MessageBus,
+        clock: Clock,
+        store: Store,
+        *,
+        actor_id: str = "Portfolio",
+        hedge_mode_accounts: Iterable[str] = (),
+    ) -> None:
+        super().__init__(actor_id, bus, clock)
+        self.store = store
+        self.hedge_mode_accounts = frozenset(hedge_mode_accounts)
+        self._ledgers: dict[str, Ledger] = {}
+        self._executions: dict[tuple[str, str], Ledger] = {}  # (account_id, execution_id)
+        # exchange_id -> symbol -> last price: two plain lookups per tick beat building a tuple key
+        self._last: defaultdict[str, dict[str, Decimal]] = defaultdict(dict)
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            OrderAccepted: self._on_accepted,
+            OrderUpdated: self._on_updated,
+            OrderCancelled: self._on_done,
+            OrderRejected: self._on_done,
+            OrderStatusReport: self._on_report,
+            OrderFilled: self._on_filled,
+        }
+
+    def on_start(self) -> None:
+        self.subscribe("events.order.*", self._on_order_event, priority=ORDER_EVENT_PRIORITY)
+        self.subscribe("data.trade.*.*", self._on_trade)
+        self.subscribe("data.bar.*.*.*", self._on_bar)
+
+    # -- public read API (marks first) ------------------------------------------------------------
+
+    def ledger(self, account_id: str) -> Ledger:
+        """The account's ledger, marked at the last prices. Raises ``KeyError`` for an unknown account."""
+        ledger = self._account_ledger(account_id)
+        self._mark(ledger)
+        return ledger
+
+    def execution_ledger(self, account_id: str, execution_id: str) -> Ledger:
+        """The sub-ledger of one execution on an account, marked at the last prices."""
+        ledger = self._execution_ledger(account_id, execution_id or topics.EXTERNAL_EXECUTION)
+        self._mark(ledger)
+        return ledger
+
+    def position(
+        self,
+        account_id: str,
+        exchange_id: str,
+        symbol: str,
+        slot: PositionSide | None = None,
+        execution_id: str | None = None,
+    ) -> Position | None:
+        """The open position in a slot (``None`` in one-way mode): the account's, or with
+        ``execution_id`` that execution's view."""
+        return self._view(account_id, execution_id).position(exchange_id, symbol, slot)
+
+    def positions(self, account_id: str, execution_id: str | None = None) -> list[Position]:
+        """Open positions of the account, or of one execution's view, in the order they were opened."""
+        return self._view(account_id, execution_id).open_positions()
+
+    def account(self, account_id: str) -> TradingAccount | None:
+        """The Store's account, with balances as of the last event (``None`` if the Store has none)."""
+        if self.store.get_account(account_id) is None:
+            return None
+        return self._account_ledger(account_id).account
+
+    def equity(self, account_id: str, currency: str | None = None) -> Decimal:
+        """Balance plus unrealized PnL (futures) or plus the value of open positions (spot) in
+        ``currency`` (default: the account's first balance currency, its settlement currency)."""
+        ledger = self.ledger(account_id)
+        balance = ledger.account.balance
+        if currency is None:
+            currency = next(iter(balance), "")
+        return ledger.equity(currency)
+
+    def unrealized_pnl(self, account_id: str, execution_id: str | None = None) -> Decimal:
+        return self._view(account_id, execution_id).unrealized_pnl
+
+    def realized_pnl(self, account_id: str, execution_id: str | None = None) -> Decimal:
+        """Gross realized PnL (fees are in ``TradingAccount.total_pnl``)."""
+        return self._view(account_id, execution_id).realized_pnl
+
+    def last_price(self, exchange_id: str, symbol: str) -> Decimal | None:
+        return self._price(exchange_id, symbol)
+
+    # -- market data ------------------------------------------------------------------------------
+
+    def _on_trade(self, tick: TradeTick) -> None:
+        self._last[tick.exchange_id][tick.symbol] = tick.price
+
+    def _on_bar(self, bar: Bar) -> None:
+        self._last[bar.exchange_id][bar.symbol] = bar.close
+        self._mark_instrument(bar.exchange_id, bar.symbol, bar.close)
+
+    # -- order events -----------------------------------------------------------------------------
+
+    def _on_order_event(self, event: OrderEvent) -> None:
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def _on_accepted(self, event: OrderAccepted) -> None:
+        self._reserve(event)
+
+    def _on_updated(self, event: OrderUpdated) -> None:
+        ledger = self._account_ledger(event.trading_account_id)
+        if ledger.locked(event.client_order_id):
+            self._reserve(event)
+
+    def _on_done(self, event: OrderCancelled | OrderRejected | OrderStatusReport) -> None:
+        ledger = self._account_ledger(event.trading_account_id)
+        if ledger.release_order(event.client_order_id):
+            self._publish_account(ledger, event.ts_event)
+
+    def _on_report(self, event: OrderStatusReport) -> None:
+        if ORDER_MACHINE.is_terminal(event.status):
+            self._on_done(event)
+
+    def _reserve(self, event: OrderEvent) -> None:
+        ledger = self._account_ledger(event.trading_account_id)
+        order = self.store.get_order(event.client_order_id)
+        if order is None or order.is_terminal:
+            ledger.release_order(event.client_order_id)
+            return
+        price = self._reservation_price(order)
+        if price is None:
+            self.log.info("reservation_skipped", order_id=order.order_id, reason="no price known yet")
+            return
+        amount = ledger.lock_order(
+            order.order_id,
+            order.instrument,
+            order.side,
+            order.remaining_quantity,
+            price,
+            order.leverage or 1,
+            order.reduce_only,
+            order.position_side,
+        )
+        if amount:
+            self._publish_account(ledger, event.ts_event)
+
+    def _reservation_price(self, order: Order) -> Decimal | None:
+        if order.price is not None:
+            return order.price
+        last = self._price(order.instrument.exchange_id, order.instrument.symbol)
+        return last if last is not None else order.stop_price
+
+    def _on_filled(self, fill: OrderFilled) -> None:
+        account_id = fill.trading_account_id
+        execution_id = fill.execution_id or topics.EXTERNAL_EXECUTION
+        instrument = self.store.get_instrument(fill.exchange_id, fill.symbol)
+        if instrument is None:
+            self.log.error("fill_for_unknown_instrument", fill_id=fill.fill_id, symbol=fill.symbol)
+            return
+        ledger = self._account_ledger(account_id)
+        order = self.store.get_order(fill.client_order_id)
+        leverage = order.leverage if order is not None and order.leverage else 1
+        ts = datetime_from_ns(fill.ts_event)
+
+        def book(target: Ledger) -> FillResult:
+            return target.apply_fill(
+                instrument,
+                fill.side,
+                fill.quantity,
+                fill.price,
+                fill.fee,
+                fill.fee_currency,
+                ts,
+                position_side=fill.position_side,
+                leverage=leverage,
+                execution_id=execution_id,
+                liquidation=fill.liquidation,
+            )
+
+        result = book(ledger)  # the strict one first: if it refuses, nothing has changed
+        own = book(self._execution_ledger(account_id, execution_id))
+        if order is not None and order.is_terminal:
+            ledger.release_order(fill.client_order_id)
+        else:
+            ledger.release_order(fill.client_order_id, fill.quantity)
+        for update in result.updates:
+            if update.change is PositionChange.OPENED or update.change is PositionChange.FLIPPED:
+                self.store.add_position(update.position)
+        last = self._price(fill.exchange_id, fill.symbol)
+        self._mark_instrument(fill.exchange_id, fill.symbol, fill.price if last is None else last)
+
+        now = self.clock.timestamp_ns()
+        for topic, updates in (
+            (topics.position_events(execution_id), own),
+            (topics.account_position_events(account_id), result),
+        ):
+            for update in updates.updates:
+                self.publish(topic, _position_event(update.position, update.change, fill.ts_event, now))
+        self._publish_account(ledger, fill.ts_event)
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _account_ledger(self, account_id: str) -> Ledger:
+        ledger = self._ledgers.get(account_id)
+        if ledger is None:
+            account = self.store.get_account(account_id)
+            if account is None:
+                raise KeyError(f"account {account_id!r} is not in the store")
+            ledger = Ledger(account, hedge_mode=account_id in self.hedge_mode_accounts)
+            self._ledgers[account_id] = ledger
+        return ledger
+
+    def _execution_ledger(self, account_id: str, execution_id: str) -> Ledger:
+        key = (account_id, execution_id)
+        ledger = self._executions.get(key)
+        if ledger is None:
+            parent = self._account_ledger(account_id)
+            source = parent.account
+            view = TradingAccount(
+                account_id=source.account_id,
+                user_id=source.user_id,
+                exchange_id=source.exchange_id,
+                account_type=source.account_type,
+                created_at=source.created_at,
+                updated_at=source.updated_at,
+                account_name=source.account_name,
+            )
+            ledger = Ledger(
+                view,
+                hedge_mode=parent.hedge_mode,
+                strict=False,
+                execution_id=execution_id,
+                position_id_prefix=f"{account_id}-{execution_id}",
+            )
+            self._executions[key] = ledger
+        return ledger
+
+    def _view(self, account_id: str, execution_id: str | None) -> Ledger:
+        if execution_id is None:
+            return self.ledger(account_id)
+        return self.execution_ledger(account_id, execution_id)
+
+    def _mark(self, ledger: Ledger) -> None:
+        for exchange_id, symbol in ledger.open_instruments():
+            price = self._price(exchange_id, symbol)
+            if price is not None:
+                ledger.mark(exchange_id, symbol, price)
+
+    def _price(self, exchange_id: str, symbol: str) -> Decimal | None:
+        prices = self._last.get(exchange_id)
+        return prices.get(symbol) if prices else None
+
+    def _mark_instrument(self, exchange_id: str, symbol: str, price: Decimal) -> None:
+        for ledger in self._ledgers.values():
+            ledger.mark(exchange_id, symbol, price)
+        for ledger in self._executions.values():
+            ledger.mark(exchange_id, symbol, price)
+
+    def _publish_account(self, ledger: Ledger, ts_event: int) -> None:
+        account = ledger.account
+        currencies = sorted({*account.balance, *account.available_balance, *account.used_balance})
+        zero = Decimal(0)
+        balances = tuple(
+            Balance(
+                currency,
+                account.balance.get(currency, zero),
+                account.available_balance.get(currency, zero),
+                account.used_balance.get(currency, zero),
+            )
+            for currency in currencies
+        )
+        state = AccountState(
+            ts_event=ts_event,
+            ts_init=self.clock.timestamp_ns(),
+            trading_account_id=account.account_id,
+            exchange_id=account.exchange_id,
+            balances=balances,
+            total_pnl=account.total_pnl,
+        )
+        self.publish(topics.account_events(account.account_id), state)
+
+
+def _position_event(position: Position, change: PositionChange, ts_event: int, ts_init: int) -> PositionEvent:
+    instrument = position.instrument
+    return _EVENT_TYPES[change](
+        ts_event=ts_event,
+        ts_init=ts_init,
+        position_id=position.position_id,
+        trading_account_id=position.trading_account_id,
+        exchange_id=instrument.exchange_id,
+        symbol=instrument.symbol,
+        side=position.side,
+        status=position.status,
+        quantity=position.quantity,
+        entry_price=position.entry_price,
+        current_price=position.current_price,
+        realized_pnl=position.realized_pnl,
+        unrealized_pnl=position.unrealized_pnl,
+        execution_id=position.execution_id,
+    )

@@ -1,0 +1,101 @@
+"""What a run did, per strategy execution: fills, round-trip trades, exposure and the equity curve.
+
+It listens to the same events a strategy does, so a report is built from what the engine
+published, never from a second computation. A trade's PnL is the closed position's realized
+PnL minus the fees of every fill since that position opened (the closing fill included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from engine.actor import Actor
+from engine.bus import MessageBus
+from engine.clock import Clock
+from engine.messages import OrderFilled, PositionClosed, PositionEvent, PositionLiquidated, PositionOpened
+from engine.metrics import ClosedTrade, EquitySample
+from engine.model import LiquiditySide, OrderSide
+
+
+class FillRecord(msgspec.Struct, frozen=True, kw_only=True):
+    ts_event: int
+    client_order_id: str
+    symbol: str
+    side: OrderSide
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal
+    fee_currency: str
+    liquidity_side: LiquiditySide
+
+
+class ExecutionRecord:
+    """The running record of one execution."""
+
+    def __init__(self) -> None:
+        self.fills: list[FillRecord] = []
+        self.trades: list[ClosedTrade] = []
+        self.curve: list[EquitySample] = []
+        self.fees = Decimal(0)
+        self.exposure_ns = 0
+        self._open_since: dict[str, int] = {}  # position id -> ts opened
+        self._fees_since_open: dict[str, Decimal] = {}  # symbol -> fees since its position opened
+
+    def fill(self, event: OrderFilled) -> None:
+        self.fills.append(
+            FillRecord(
+                ts_event=event.ts_event,
+                client_order_id=event.client_order_id,
+                symbol=event.symbol,
+                side=event.side,
+                price=event.price,
+                quantity=event.quantity,
+                fee=event.fee,
+                fee_currency=event.fee_currency,
+                liquidity_side=event.liquidity_side,
+            )
+        )
+        self.fees += event.fee
+        self._fees_since_open[event.symbol] = self._fees_since_open.get(event.symbol, Decimal(0)) + event.fee
+
+    def position(self, event: PositionEvent) -> None:
+        if isinstance(event, PositionOpened):
+            self._open_since[event.position_id] = event.ts_event
+            # a flip's fill was already charged to the position it closed
+            self._fees_since_open[event.symbol] = Decimal(0)
+        elif isinstance(event, PositionClosed | PositionLiquidated):
+            opened = self._open_since.pop(event.position_id, event.ts_event)
+            self.exposure_ns += event.ts_event - opened
+            fees = self._fees_since_open.pop(event.symbol, Decimal(0))
+            self.trades.append(
+                ClosedTrade(opened_ns=opened, closed_ns=event.ts_event, pnl=event.realized_pnl - fees)
+            )
+
+    def open_exposure(self, now: int) -> int:
+        """Exposure including positions still open at ``now``."""
+        return self.exposure_ns + sum(now - opened for opened in self._open_since.values())
+
+
+class Recorder(Actor):
+    """Collects an ``ExecutionRecord`` per execution id from the order and position topics."""
+
+    def __init__(self, bus: MessageBus, clock: Clock, execution_ids: list[str]) -> None:
+        super().__init__("Recorder", bus, clock)
+        self.records = {execution_id: ExecutionRecord() for execution_id in execution_ids}
+
+    def on_start(self) -> None:
+        for execution_id, record in self.records.items():
+            self.subscribe(f"events.order.{execution_id}", self._order_handler(record))
+            self.subscribe(f"events.position.{execution_id}", record.position)
+
+    @staticmethod
+    def _order_handler(record: ExecutionRecord) -> Callable[[Any], None]:
+        def on_order(event: Any) -> None:
+            if type(event) is OrderFilled:
+                record.fill(event)
+
+        return on_order
