@@ -16,10 +16,12 @@ import msgspec
 
 from engine.components.recorder import FillRecord
 from engine.config import NodeConfig
+from engine.journal import JournalWriter
 from engine.messages import Message
 from engine.metrics import EquitySample, PerformanceMetrics
 from engine.model import ExecutionStatus, Order, OrderSide, OrderStatus, OrderType, PositionSide
 from engine.node import Node
+from engine.replay import record
 
 MINUTE_NS = 60_000_000_000
 
@@ -87,18 +89,18 @@ def run_backtest(
     *,
     sample_interval_ns: int = MINUTE_NS,
     on_progress: Callable[[int], None] | None = None,
-    on_input: Callable[[Message], None] | None = None,
-    node: Node | None = None,
+    journal: JournalWriter | None = None,
 ) -> tuple[Node, BacktestReport]:
     """Feed ``data`` through a fresh node built from ``config``; return the node and its report.
 
-    ``on_input`` sees every input before it is handled (the journal records them there);
-    ``on_progress`` is called every 10,000 inputs with the count so far.
+    With ``journal``, every input is recorded before it is handled and every output after it is
+    published (see ``engine.replay``); ``on_progress`` is called every 10,000 inputs.
     """
     stream = iter(data)
     first = next(stream, None)
     start_ns = first.ts_event if first is not None else 0
-    node = node or Node(config, start_ns=start_ns)
+    node = Node(config, start_ns=start_ns)
+    on_input = record(node, journal) if journal is not None else None
     node.start()
     started = time.perf_counter()
     count = 0

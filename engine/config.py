@@ -134,3 +134,61 @@ def _check_references(config: NodeConfig) -> None:
                 f"strategies[{n}].symbol",
                 f"no instrument {strategy.symbol!r} on exchange {strategy.exchange_id!r}",
             )
+
+
+def default_backtest_config(
+    strategy: str,
+    params: dict[str, Any] | None = None,
+    *,
+    exchange_id: str = "binance",
+    symbol: str = "BTCUSDT",
+    balance: Decimal = Decimal(1_000_000),
+) -> NodeConfig:
+    """What ``backtest`` runs without ``--config``: a Binance-like USD-M perpetual and a futures
+    account of ``balance`` USDT on the simulated exchange, fees at Binance's base tier
+    (maker 0.02 %, taker 0.05 %), maintenance margin 0.4 %, leverage up to 125x."""
+    base = symbol.removesuffix("USDT") or symbol
+    return config_from_dict(
+        {
+            "exchanges": [{"id": exchange_id, "name": exchange_id.capitalize()}],
+            "instruments": [
+                {
+                    "symbol": symbol,
+                    "base_currency": base,
+                    "quote_currency": "USDT",
+                    "min_order_size": "0.001",
+                    "max_order_size": "1000",
+                    "price_precision": 2,
+                    "quantity_precision": 3,
+                    "tick_size": "0.01",
+                    "exchange_id": exchange_id,
+                    "trading_types": ["futures"],
+                    "contract_specifications": {
+                        "max_leverage": 125,
+                        "maintenance_margin_rate": "0.004",
+                        "maker_fee": "0.0002",
+                        "taker_fee": "0.0005",
+                        "futures_type": "usd_m",
+                    },
+                }
+            ],
+            "accounts": [
+                {
+                    "account_id": "main",
+                    "exchange_id": exchange_id,
+                    "account_type": "futures",
+                    "balance": {"USDT": str(balance)},
+                }
+            ],
+            "strategies": [
+                {
+                    "strategy": strategy,
+                    "account_id": "main",
+                    "exchange_id": exchange_id,
+                    "symbol": symbol,
+                    "params": params or {},
+                }
+            ],
+        },
+        source="default backtest config",
+    )

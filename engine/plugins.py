@@ -25,7 +25,7 @@ _log = structlog.get_logger(__name__)
 def load_object(path: str, field: str = "strategy") -> Any:
     """Import ``package.module:attribute``; a bad path is a ``ConfigError`` naming ``field``."""
     module_name, sep, attribute = path.partition(":")
-    if not sep or not module_name or not attribute:
+    if not sep or not module_name or not attribute or module_name.startswith("."):
         raise ConfigError(field, f"{path!r} is not of the form package.module:Name")
     try:
         module = importlib.import_module(module_name)
@@ -46,8 +46,12 @@ def load_strategy_class(name: str, field: str = "strategy") -> type[Strategy]:
         if not matches:
             hint = "use package.module:Class or the name of an installed entry point"
             raise ConfigError(field, f"no strategy {name!r}: {hint}")
-        found = matches[0].load()
-    if not (isinstance(found, type) and issubclass(found, Strategy)):
+        entry = matches[0]
+        try:
+            found = entry.load()
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(field, f"entry point {name!r} ({entry.value}) failed to load: {exc}") from None
+    if not (isinstance(found, type) and issubclass(found, Strategy)) or found is Strategy:
         raise ConfigError(field, f"{name!r} is not a subclass of engine.strategy.Strategy")
     return found
 

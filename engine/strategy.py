@@ -56,6 +56,7 @@ from engine.messages import (
     ModifyOrder,
     OrderBookDelta,
     OrderBookSnapshot,
+    OrderCommand,
     OrderDenied,
     OrderEvent,
     PauseStrategy,
@@ -164,6 +165,7 @@ class Strategy(Actor):
         self.store = context.store
         self.p: Any = params if params is not None else self.Params()
         self._data_open = False
+        self._commands_topic = topics.strategy_commands(self.execution_id)
         self.errors = 0
         self.bus.register_endpoint(topics.strategy_control(self.execution_id), self._on_control)
 
@@ -197,6 +199,7 @@ class Strategy(Actor):
         if isinstance(command, StartStrategy):
             self.execution.start(ts)
             self._data_open = True
+            self._follow_stop_consequences(False)
             self.subscribe(topics.order_events(self.execution_id), self._guarded(self.on_order))
             self.subscribe(topics.position_events(self.execution_id), self._guarded(self.on_position))
             self.subscribe(topics.account_events(self.account_id), self._guarded(self.on_account))
@@ -211,7 +214,12 @@ class Strategy(Actor):
             self._halt(ts)
 
     def _halt(self, ts: datetime) -> None:
-        """Stop: cancel orders and flatten as configured, set ``end_time``, fill ``performance_metrics``."""
+        """Stop: cancel orders and flatten as configured, set ``end_time``, fill ``performance_metrics``.
+
+        The cancels and closing orders are queued on the bus, so their fills come after this returns:
+        ``performance_metrics`` is filled now and refreshed by each order or position event of this
+        execution that follows, until it is started again.
+        """
         self._data_open = False
         self.execution.stop(ts)
         if self.is_running:
@@ -221,6 +229,19 @@ class Strategy(Actor):
                 for position in self.positions():
                     self.close_position(position.instrument.symbol, position.instrument.exchange_id)
             self.stop()
+        if self.context.performance is not None:
+            self._refresh_performance(None)
+            self._follow_stop_consequences(True)
+
+    def _follow_stop_consequences(self, follow: bool) -> None:
+        """(Un)subscribe the refresh of ``performance_metrics``; it runs after the Portfolio and Recorder."""
+        for topic in (topics.order_events(self.execution_id), topics.position_events(self.execution_id)):
+            if follow:
+                self.bus.subscribe(topic, self._refresh_performance, priority=-1)
+            else:
+                self.bus.unsubscribe(topic, self._refresh_performance)
+
+    def _refresh_performance(self, _event: object) -> None:
         if self.context.performance is not None:
             self.execution.performance_metrics = self.context.performance(self.execution_id)
 
@@ -316,7 +337,7 @@ class Strategy(Actor):
             ts_init=now,
         )
         if self.execution.status is ExecutionStatus.RUNNING:
-            self.send(topics.RISK_ENGINE, command)
+            self._command(command)
         else:
             reason = f"strategy execution {self.execution_id} is {self.execution.status.value}"
             denied = OrderDenied(
@@ -326,6 +347,7 @@ class Strategy(Actor):
                 ts_event=now,
                 ts_init=now,
             )
+            self.publish(self._commands_topic, command)
             self.send(topics.EXEC_ENGINE, denied)
         return command.client_order_id
 
@@ -342,8 +364,7 @@ class Strategy(Actor):
     def cancel_order(self, client_order_id: str, reason: str = "") -> None:
         order = self._own_order(client_order_id)
         now = self.clock.timestamp_ns()
-        self.send(
-            topics.RISK_ENGINE,
+        self._command(
             CancelOrder(
                 execution_id=self.execution_id,
                 trading_account_id=self.account_id,
@@ -366,8 +387,7 @@ class Strategy(Actor):
     ) -> None:
         order = self._own_order(client_order_id)
         now = self.clock.timestamp_ns()
-        self.send(
-            topics.RISK_ENGINE,
+        self._command(
             ModifyOrder(
                 execution_id=self.execution_id,
                 trading_account_id=self.account_id,
@@ -386,8 +406,7 @@ class Strategy(Actor):
         """Cancel this execution's open orders on one instrument, or on every instrument by default."""
         exchange_id = exchange_id or self.context.exchange_id
         now = self.clock.timestamp_ns()
-        self.send(
-            topics.RISK_ENGINE,
+        self._command(
             CancelAllOrders(
                 execution_id=self.execution_id,
                 trading_account_id=self.account_id,
@@ -406,8 +425,7 @@ class Strategy(Actor):
     ) -> None:
         exchange_id, symbol = self._instrument_key(exchange_id, symbol)
         now = self.clock.timestamp_ns()
-        self.send(
-            topics.RISK_ENGINE,
+        self._command(
             ClosePosition(
                 execution_id=self.execution_id,
                 trading_account_id=self.account_id,
@@ -532,6 +550,11 @@ class Strategy(Actor):
             self.log.exception("strategy_on_error_failed", execution_id=self.execution_id)
 
     # ----------------------------------------------------------------- helpers
+    def _command(self, command: OrderCommand) -> None:
+        """Publish the decision (journal, replay diffs), then hand it to the RiskEngine."""
+        self.publish(self._commands_topic, command)
+        self.send(topics.RISK_ENGINE, command)
+
     def _instrument_key(self, exchange_id: str | None, symbol: str | None) -> tuple[str, str]:
         return exchange_id or self.context.exchange_id, symbol or self.context.symbol
 

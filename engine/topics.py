@@ -68,3 +68,8 @@ def strategy_control(execution_id: str) -> str:
 def account_position_events(account_id: str) -> str:
     """The account's own view of its positions (Portfolio); ``position_events`` has each execution's."""
     return f"events.position.account.{account_id}"
+
+
+def strategy_commands(execution_id: str) -> str:
+    """Where a strategy's own commands (its decisions) are published, for the journal and replay diffs."""
+    return f"commands.{execution_id}"
