@@ -7,8 +7,9 @@ one-minute bars), after the input's consequences (orders, fills) have been handl
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
 
@@ -107,15 +108,16 @@ def run_backtest(
     last_ts = start_ns
     next_sample = start_ns
     process = node.process
+    sample_equity = node.sample_equity
     if first is not None:
-        for msg in _chain(first, stream):
+        # runs once per input: locals only, and a chain and a count that iterate in C
+        for count, msg in enumerate(itertools.chain((first,), stream), 1):
             if on_input is not None:
                 on_input(msg)
             process(msg)
-            count += 1
             last_ts = msg.ts_event
             if last_ts >= next_sample:
-                node.sample_equity(last_ts)
+                sample_equity(last_ts)
                 next_sample = last_ts - last_ts % sample_interval_ns + sample_interval_ns
             if on_progress is not None and count % 10_000 == 0:
                 on_progress(count)
@@ -123,11 +125,6 @@ def run_backtest(
     node.stop()
     elapsed = time.perf_counter() - started
     return node, build_report(node, start_ns, last_ts, count, elapsed)
-
-
-def _chain(first: Message, rest: Iterator[Message]) -> Iterator[Message]:
-    yield first
-    yield from rest
 
 
 def build_report(node: Node, start_ns: int, end_ns: int, events: int, elapsed: float) -> BacktestReport:

@@ -21,6 +21,7 @@ from engine.errors import EngineError
 from engine.messages import TimerEvent
 
 TimerCallback = Callable[[TimerEvent], None]
+_NEVER = 1 << 62  # later than any nanosecond timestamp we will meet
 
 
 class ClockError(EngineError):
@@ -117,6 +118,9 @@ class SimulatedClock(Clock):
     def __init__(self, start_ns: int = 0) -> None:
         super().__init__()
         self._now = start_ns
+        # At or before the earliest heap entry (cancelled ones included, so it may be early, never
+        # late): until then nothing can be due, and ``advance_to`` is one comparison chain.
+        self._due = _NEVER
 
     def timestamp_ns(self) -> int:
         return self._now
@@ -124,12 +128,20 @@ class SimulatedClock(Clock):
     def advance_to(self, ts_ns: int) -> None:
         """Fire every timer due at or before ``ts_ns``, the clock reading each due time as it fires,
         then set the time to ``ts_ns``. Time never goes back (``ClockError``)."""
+        if self._now <= ts_ns < self._due:  # the hot path: called for every input of a backtest
+            self._now = ts_ns
+            return
         if ts_ns < self._now:
             raise ClockError(f"time cannot go back: now {self._now}, asked for {ts_ns}")
         heap = self._heap
         if heap and heap[0][0] <= ts_ns:
             self._fire_due(ts_ns)
         self._now = ts_ns
+        self._due = heap[0][0] if heap else _NEVER
+
+    def _schedule(self, timer: _Timer, due_ns: int) -> None:
+        super()._schedule(timer, due_ns)
+        self._due = min(self._due, due_ns)
 
     def _reach(self, due_ns: int) -> None:
         # An alert set in the past fires late, at the current time: the clock never goes back.

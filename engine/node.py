@@ -93,6 +93,12 @@ class Node:
         self._by_execution = {s.execution_id: s for s in self.strategies}
         self.recorder = Recorder(self.bus, self.clock, list(self._by_execution))
         self._initial_equity = {s.execution_id: self._account_equity(s) for s in self.strategies}
+        # per execution, what sample_equity needs, looked up once: (account, execution, quote
+        # currency, initial equity, the recorder's curve); built at the first sample
+        self._samplers: list[tuple[str, str, str, Decimal, list[EquitySample]]] = []
+        # the hot path of process(): no isinstance and no attribute chains per input
+        self._advance_to = self.clock.advance_to if isinstance(self.clock, SimulatedClock) else None
+        self._data_process = self.data.process
         # clients first: they must see market data before the strategies do
         self._actors: list[Actor] = [
             self.data,
@@ -223,18 +229,29 @@ class Node:
 
     def process(self, msg: Message) -> None:
         """One input from a data source: time moves to it, then it enters the DataEngine."""
-        clock = self.clock
-        if isinstance(clock, SimulatedClock):
-            clock.advance_to(msg.ts_event)
-        self.data.process(msg)
+        advance_to = self._advance_to  # the simulated clock's, else None: a live clock moves by itself
+        if advance_to is not None:
+            advance_to(msg.ts_event)
+        self._data_process(msg)
 
     def sample_equity(self, ts: int) -> None:
         """Append each execution's equity (its account's starting equity plus its own PnL)."""
-        for strategy in self.strategies:
-            execution_id = strategy.execution_id
-            ledger = self.portfolio.execution_ledger(strategy.account_id, execution_id)
-            equity = self._initial_equity[execution_id] + ledger.equity(self.quote_currency(strategy))
-            self.recorder.records[execution_id].curve.append(EquitySample(ts, equity))
+        samplers = self._samplers
+        if len(samplers) != len(self.strategies):
+            samplers[:] = [
+                (
+                    strategy.account_id,
+                    strategy.execution_id,
+                    self.quote_currency(strategy),
+                    self._initial_equity[strategy.execution_id],
+                    self.recorder.records[strategy.execution_id].curve,
+                )
+                for strategy in self.strategies
+            ]
+        execution_ledger = self.portfolio.execution_ledger
+        for account_id, execution_id, currency, initial, curve in samplers:
+            equity = initial + execution_ledger(account_id, execution_id).equity(currency)
+            curve.append(EquitySample(ts, equity))
 
     def stop(self) -> None:
         """Stop every running execution (cancelling its orders), flush bars, stop the actors."""

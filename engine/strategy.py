@@ -203,7 +203,12 @@ class Strategy(Actor):
             self.subscribe(topics.order_events(self.execution_id), self._guarded(self.on_order))
             self.subscribe(topics.position_events(self.execution_id), self._guarded(self.on_position))
             self.subscribe(topics.account_events(self.account_id), self._guarded(self.on_account))
-            self.start()
+            try:
+                self.start()
+            except Exception:  # on_start failed: its subscriptions are gone, so it must not look running
+                self._data_open = False
+                self.execution.stop(ts)
+                raise
         elif isinstance(command, PauseStrategy):
             self.execution.pause(ts)
             self._data_open = False

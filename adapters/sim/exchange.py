@@ -32,8 +32,9 @@ What it does (the matching rules live in ``matching`` and ``fill_model``):
 - Misbehaviour (see ``misbehaviour``): seeded and scripted rejections, delayed, dropped, duplicated
   and reordered events.
 
-Hot path: a trade tick of an instrument with no resting or waiting orders and no leveraged position
-to watch is a dict lookup, one comparison and one attribute store.
+Hot path: a trade tick of an instrument with no resting or waiting orders, at a price that liquidates
+nothing, is a dict lookup, a few comparisons and one attribute store (the liquidation thresholds of
+``Market`` are recomputed when a position changes, never per tick).
 """
 
 from __future__ import annotations
@@ -48,7 +49,16 @@ import msgspec
 
 from adapters.sim.config import SimConfig
 from adapters.sim.fill_model import INFINITE, FillModel, bar_path, fee
-from adapters.sim.matching import POST_ONLY_WOULD_TAKE, Fill, Market, SimOrder, arrive, marketable
+from adapters.sim.matching import (
+    NO_LONG_LIQUIDATION,
+    NO_SHORT_LIQUIDATION,
+    POST_ONLY_WOULD_TAKE,
+    Fill,
+    Market,
+    SimOrder,
+    arrive,
+    marketable,
+)
 from adapters.sim.misbehaviour import Misbehaviour, Outbox
 from engine import topics
 from engine.actor import Actor
@@ -207,7 +217,8 @@ class SimulatedExchange(Actor):
             self._commands.append((now + self._latency, command))
             self._reschedule()
             return
-        self._housekeeping(now)
+        if now >= self._due_at:  # else nothing is due or held (``_reschedule`` keeps ``_due_at``)
+            self._housekeeping(now)
         handler(command, now)
         self._reschedule()
 
@@ -238,7 +249,7 @@ class SimulatedExchange(Actor):
         try:
             if duplicate:
                 raise _Refused("duplicate_client_order_id", f"{cmd.client_order_id} was already used")
-            ledger, reference = self._admit(cmd, order, market, seq, now)
+            ledger, reference, cost = self._admit(cmd, order, market, seq, now)
         except _Refused as refusal:
             order.close(OrderStatus.REJECTED, refusal.code)
             self._outbox.send(
@@ -254,11 +265,9 @@ class SimulatedExchange(Actor):
                 )
             )
             return
-        instrument = market.instrument
-        assert instrument is not None  # _admit refuses unknown instruments
-        cost_price = order.price if order.order_type is OrderType.LIMIT else market.estimate(order.side)
-        if cost_price is not None:
-            self._lock(ledger, instrument, order, cost_price)
+        if cost is not None:
+            ledger.lock_cost(order.client_order_id, cost[0], cost[1], order.remaining)
+            order.locked = True
         order.exchange_order_id = f"SIM-{seq}"
         self._open[order.client_order_id] = order
         accepted = OrderAccepted(
@@ -280,9 +289,10 @@ class SimulatedExchange(Actor):
 
     def _admit(
         self, cmd: SubmitOrder, order: SimOrder, market: Market, seq: int, now: int
-    ) -> tuple[Ledger, tuple[Decimal, Decimal] | None]:
-        """Every venue check of a new order; raises ``_Refused``. Returns the account's ledger and where
-        the order takes liquidity now (None: it waits for the next price)."""
+    ) -> tuple[Ledger, tuple[Decimal, Decimal] | None, tuple[str, Decimal] | None]:
+        """Every venue check of a new order; raises ``_Refused``. Returns the account's ledger, where
+        the order takes liquidity now (None: it waits for the next price) and what it must lock
+        (``Ledger.order_cost``; None: no price to value it yet)."""
         if cmd.order_type is not OrderType.MARKET and cmd.order_type is not OrderType.LIMIT:
             raise _Refused("unsupported_order_type", f"market and limit orders only, not {cmd.order_type}")
         ledger = self._ledgers.get(cmd.trading_account_id)
@@ -327,19 +337,22 @@ class SimulatedExchange(Actor):
         ):
             raise _Refused(POST_ONLY_WOULD_TAKE, f"post-only at {order.price} would take at {reference[0]}")
         cost_price = order.price if cmd.order_type is OrderType.LIMIT else market.estimate(cmd.side)
+        cost = None
         if cost_price is not None:
-            shortfall = ledger.can_afford(
+            # computed once: checked here, locked as is once the order is accepted
+            cost = ledger.order_cost(
                 instrument,
                 cmd.side,
-                cmd.quantity,
+                order.remaining,
                 cost_price,
                 order.leverage,
                 cmd.reduce_only,
                 cmd.position_side,
             )
+            shortfall = ledger.shortfall(*cost)
             if shortfall is not None:
                 raise _Refused(shortfall, f"{cmd.quantity} {cmd.symbol} at {cost_price} is not covered")
-        return ledger, reference
+        return ledger, reference, cost
 
     def _cancel(self, cmd: CancelOrder, now: int) -> None:
         order = self._open.get(cmd.client_order_id)
@@ -470,28 +483,36 @@ class SimulatedExchange(Actor):
 
     def _on_trade(self, tick: TradeTick) -> None:
         market = self._markets.get(tick.symbol) or self._market(tick.symbol)
-        if market.active or tick.ts_event >= self._due_at:
+        price = tick.price
+        if (
+            market.active
+            or tick.ts_event >= self._due_at
+            # Market.liquidates inlined: this runs on every tick while a position is open
+            or (
+                market.watch_liquidation
+                and (price <= market.long_liquidation or price >= market.short_liquidation)
+            )
+        ):
             self._trade(market, tick)
         else:
-            market.last_trade = tick.price
+            market.last_trade = price
 
     def _trade(self, market: Market, tick: TradeTick) -> None:
         ts = tick.ts_event
         if ts >= self._due_at:
             self._catch_up(ts)
         market.last_trade = tick.price
-        if market.active:
-            if market.waiting:
-                self._arrive_waiting(market, ts, None)
-            if (market.buys or market.sells) and market.crossed_by(tick.price):
-                liquidity = self._model.trade_liquidity(tick.quantity)
-                self._book(market, market.match_trade(tick.price, liquidity), ts)
-            if market.watch_liquidation:
-                self._liquidate_due(market, tick.price, ts)
+        if market.waiting:
+            self._arrive_waiting(market, ts, None)
+        if (market.buys or market.sells) and market.crossed_by(tick.price):
+            liquidity = self._model.trade_liquidity(tick.quantity)
+            self._book(market, market.match_trade(tick.price, liquidity), ts)
+        if market.watch_liquidation and market.liquidates(tick.price):
+            self._liquidate_due(market, tick.price, ts)
 
     def _on_quote(self, quote: QuoteTick) -> None:
         market = self._markets.get(quote.symbol) or self._market(quote.symbol)
-        if market.active or quote.ts_event >= self._due_at:
+        if market.active or quote.ts_event >= self._due_at or market.watch_liquidation:
             self._quote(market, quote)
         else:
             market.bid, market.bid_size = quote.bid_price, quote.bid_size
@@ -503,13 +524,14 @@ class SimulatedExchange(Actor):
             self._catch_up(ts)
         market.bid, market.bid_size = quote.bid_price, quote.bid_size
         market.ask, market.ask_size = quote.ask_price, quote.ask_size
-        if market.active:
-            if market.waiting:
-                self._arrive_waiting(market, ts, None)
-            if market.buys or market.sells:
-                self._book(market, market.match_quote(), ts)
-            if market.watch_liquidation:
-                self._liquidate_due(market, (quote.bid_price + quote.ask_price) / 2, ts)
+        if market.waiting:
+            self._arrive_waiting(market, ts, None)
+        if market.buys or market.sells:
+            self._book(market, market.match_quote(), ts)
+        if market.watch_liquidation:
+            mid = (quote.bid_price + quote.ask_price) / 2
+            if market.liquidates(mid):
+                self._liquidate_due(market, mid, ts)
 
     def _on_bar(self, bar: Bar) -> None:
         ts = bar.ts_event
@@ -522,14 +544,16 @@ class SimulatedExchange(Actor):
         if bar.interval != wanted:
             return
         market.bar_interval = wanted
-        if market.active:
-            liquidity = self._model.bar_liquidity(bar)
+        if market.active or market.watch_liquidation:
+            liquidity = None  # what the bar offers resting orders, made when one is there
             if market.waiting:
                 self._arrive_waiting(market, ts, (bar.open, INFINITE))
             for price in bar_path(bar):
                 if market.buys or market.sells:
+                    if liquidity is None:
+                        liquidity = self._model.bar_liquidity(bar)
                     self._book(market, market.match_trade(price, liquidity), ts)
-                if market.watch_liquidation:
+                if market.watch_liquidation and market.liquidates(price):
                     self._liquidate_due(market, price, ts)
         market.bar_close = bar.close
 
@@ -711,12 +735,21 @@ class SimulatedExchange(Actor):
     # -- liquidation ------------------------------------------------------------------------------
 
     def _watch(self, market: Market) -> None:
+        """A position changed: recompute the market's liquidation thresholds (see ``Market``)."""
         instrument = market.instrument
         assert instrument is not None
-        market.watch_liquidation = any(
-            ledger.has_open_position(instrument.exchange_id, instrument.symbol) for ledger in self._futures
-        )
-        market.refresh()
+        long_at, short_at = NO_LONG_LIQUIDATION, NO_SHORT_LIQUIDATION
+        for ledger in self._futures:
+            for position in ledger.positions_in(instrument.exchange_id, instrument.symbol):
+                price = position.liquidation_price
+                if price is None:
+                    continue
+                if position.side is PositionSide.LONG:
+                    long_at = max(long_at, price)
+                else:
+                    short_at = min(short_at, price)
+        market.long_liquidation, market.short_liquidation = long_at, short_at
+        market.watch_liquidation = long_at != NO_LONG_LIQUIDATION or short_at != NO_SHORT_LIQUIDATION
 
     def _liquidate_due(self, market: Market, price: Decimal, ts: int) -> None:
         instrument = market.instrument

@@ -18,6 +18,9 @@ from engine.model.enums import LiquiditySide, OrderSide, OrderStatus, OrderType,
 from engine.model.instrument import TradingInstrument
 
 _key = attrgetter("key")
+# Liquidation thresholds while no position can liquidate: no price reaches them.
+NO_LONG_LIQUIDATION = Decimal("-Infinity")
+NO_SHORT_LIQUIDATION = Decimal("Infinity")
 
 
 class SimOrder:
@@ -197,8 +200,11 @@ class Market:
     for a price.
 
     ``instrument`` is None while the Store does not know the symbol: prices are still recorded.
-    ``active`` is true while anything needs the market data (resting or waiting orders, a leveraged
-    position to watch for liquidation); when it is false a trade tick only records its price.
+    ``active`` is true while orders need the market data (resting or waiting ones). Liquidation is
+    watched through two thresholds the exchange keeps up to date whenever a position changes: a price
+    at or below ``long_liquidation`` (the highest liquidation price of the longs) or at or above
+    ``short_liquidation`` (the lowest of the shorts) liquidates something, so a price between them
+    costs two comparisons. When neither applies a trade tick only records its price.
     """
 
     __slots__ = (
@@ -212,9 +218,11 @@ class Market:
         "buys",
         "instrument",
         "last_trade",
+        "long_liquidation",
         "model",
         "next_open",
         "sells",
+        "short_liquidation",
         "step",
         "waiting",
         "watch_liquidation",
@@ -228,7 +236,9 @@ class Market:
         self.buys: list[SimOrder] = []  # best (highest) first
         self.sells: list[SimOrder] = []  # best (lowest) first
         self.waiting: list[SimOrder] = []  # accepted, arriving at the next price
-        self.watch_liquidation = False
+        self.watch_liquidation = False  # some position here has a liquidation price
+        self.long_liquidation = NO_LONG_LIQUIDATION
+        self.short_liquidation = NO_SHORT_LIQUIDATION
         self.active = False
         self.bid: Decimal | None = None
         self.ask: Decimal | None = None
@@ -263,7 +273,11 @@ class Market:
         self.refresh()
 
     def refresh(self) -> None:
-        self.active = bool(self.buys or self.sells or self.waiting or self.watch_liquidation)
+        self.active = bool(self.buys or self.sells or self.waiting)
+
+    def liquidates(self, price: Decimal) -> bool:
+        """A price at which some watched position liquidates (exact: the thresholds are the extremes)."""
+        return price <= self.long_liquidation or price >= self.short_liquidation
 
     # -- prices -----------------------------------------------------------------------------
 

@@ -126,7 +126,7 @@ class FillResult(msgspec.Struct, frozen=True, kw_only=True):
 class _Holding:
     """An open position plus what exact accounting needs and ``Position`` does not carry."""
 
-    __slots__ = ("contract_size", "cost", "key", "position", "settle", "sign")
+    __slots__ = ("contract_size", "cost", "key", "marked_at", "position", "settle", "sign")
 
     def __init__(self, key: PositionKey, position: Position, cost: Decimal) -> None:
         self.key = key
@@ -135,13 +135,18 @@ class _Holding:
         self.sign = 1 if position.side is PositionSide.LONG else -1
         self.contract_size = position.instrument.contract_specifications.contract_size
         self.settle = position.instrument.quote_currency
+        # the price object of the last mark; None once quantity or cost changed since
+        self.marked_at: Decimal | None = None
 
     def mark(self, price: Decimal) -> None:
+        if price is self.marked_at:  # marked at this very price, nothing changed since: same result
+            return
         position = self.position
         position.current_price = price
         value = price * position.quantity * self.contract_size
         # subtract in the position's direction rather than multiply by the sign: no Decimal("-0")
         position.unrealized_pnl = value - self.cost if self.sign > 0 else self.cost - value
+        self.marked_at = price
 
 
 class _Lock:
@@ -253,6 +258,11 @@ class Ledger:
         slots = self._open.get((exchange_id, symbol))
         holding = slots.get(slot) if slots else None
         return holding.position if holding else None
+
+    def positions_in(self, exchange_id: str, symbol: str) -> list[Position]:
+        """The open positions on one instrument (one per slot)."""
+        slots = self._open.get((exchange_id, symbol))
+        return [holding.position for holding in slots.values()] if slots else []
 
     def open_instruments(self) -> list[tuple[str, str]]:
         """``(exchange_id, symbol)`` of every instrument with an open position, in the order first opened."""
@@ -376,6 +386,10 @@ class Ledger:
         currency, amount = self.order_cost(
             instrument, side, quantity, price, leverage, reduce_only, position_side
         )
+        return self.shortfall(currency, amount)
+
+    def shortfall(self, currency: str, amount: Decimal) -> str | None:
+        """``can_afford`` for a cost already computed with ``order_cost``."""
         if amount <= 0 or amount <= self.account.available_balance.get(currency, ZERO):
             return None
         return INSUFFICIENT_BALANCE if self.is_spot else INSUFFICIENT_MARGIN
@@ -399,6 +413,10 @@ class Ledger:
         currency, amount = self.order_cost(
             instrument, side, quantity, price, leverage, reduce_only, position_side
         )
+        return self.lock_cost(order_id, currency, amount, quantity)
+
+    def lock_cost(self, order_id: str, currency: str, amount: Decimal, quantity: Decimal) -> Decimal:
+        """``lock_order`` for a cost already computed with ``order_cost`` (for ``quantity``)."""
         previous = self._locks.pop(order_id, None)
         self._locks[order_id] = _Lock(currency, amount, quantity)
         if previous is not None and previous.currency != currency:
@@ -637,6 +655,7 @@ class Ledger:
         position.realized_pnl += realized
         position.updated_at = ts
         holding.cost -= cost_removed
+        holding.marked_at = None
         if position.quantity:
             position.margin_used = self._margin(holding.cost, position.leverage)
             change = PositionChange.REDUCED
@@ -662,6 +681,7 @@ class Ledger:
     ) -> PositionUpdate:
         position = holding.position
         holding.cost += price * quantity * holding.contract_size
+        holding.marked_at = None
         position.quantity += quantity
         position.entry_price = holding.cost / (position.quantity * holding.contract_size)
         position.leverage = leverage

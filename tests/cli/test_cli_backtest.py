@@ -151,3 +151,10 @@ def test_strategies_lists_the_bundled_strategies_with_their_parameters() -> None
     assert "strategies.ema_cross:EmaCross" in result.stdout
     for param in ("--param fast=<int>", "--param slow=<int>", "--param size=<Decimal>"):
         assert param in result.stdout
+
+
+def test_the_shipped_example_config_runs(tmp_path: Path) -> None:
+    data = first_bars(tmp_path / "bars.csv", 500)
+    result = run_cli("backtest", "--config", "strategies/configs/btc_perp.toml", "--data", str(data))
+    assert result.returncode == 0, result.stderr
+    assert "[ema-10-20]" in result.stdout and "500 events" in result.stdout

@@ -179,7 +179,10 @@ class DataEngine(Actor):
         )
 
     def _on_bar(self, bar: Bar) -> None:
-        instrument = self._instrument(bar.exchange_id, bar.symbol)
+        try:  # the hot path of a bar backtest: no method call to find the instrument
+            instrument = self._instruments[bar.exchange_id][bar.symbol]
+        except KeyError:
+            instrument = self._instrument(bar.exchange_id, bar.symbol)
         topic = instrument.bar_topics.get(bar.interval)
         if topic is None:
             topic = instrument.bar_topics[bar.interval] = topics.bars(

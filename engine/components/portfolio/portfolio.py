@@ -332,8 +332,10 @@ class Portfolio(Actor):
         return self.execution_ledger(account_id, execution_id)
 
     def _mark(self, ledger: Ledger) -> None:
+        last = self._last
         for exchange_id, symbol in ledger.open_instruments():
-            price = self._price(exchange_id, symbol)
+            prices = last.get(exchange_id)  # self._price, inlined: every read comes here
+            price = prices.get(symbol) if prices else None
             if price is not None:
                 ledger.mark(exchange_id, symbol, price)
 
