@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
 
 import msgspec
 
+from engine.clock import SimulatedClock
 from engine.components.recorder import FillRecord
 from engine.config import NodeConfig
 from engine.journal import JournalWriter
@@ -107,24 +108,44 @@ def run_backtest(
     count = 0
     last_ts = start_ns
     next_sample = start_ns
-    process = node.process
+    # Node.process, inlined: this loop runs once per input, so it keeps the two calls it makes in
+    # locals (the node was built here, so its clock is a SimulatedClock that the data moves)
+    clock = node.clock
+    assert isinstance(clock, SimulatedClock)
+    advance_to = clock.advance_to
+    data_process = node.data.process
     sample_equity = node.sample_equity
     if first is not None:
-        # runs once per input: locals only, and a chain and a count that iterate in C
-        for count, msg in enumerate(itertools.chain((first,), stream), 1):
-            if on_input is not None:
-                on_input(msg)
-            process(msg)
+        inputs: Iterator[Message] = itertools.chain((first,), stream)
+        if on_input is not None or on_progress is not None:
+            inputs = _observed(inputs, on_input, on_progress)
+        # the hooks live in the stream, and the chain and the count iterate in C
+        for count, msg in enumerate(inputs, 1):  # noqa: B007 -- count is read after the loop
             last_ts = msg.ts_event
+            advance_to(last_ts)
+            data_process(msg)
             if last_ts >= next_sample:
                 sample_equity(last_ts)
                 next_sample = last_ts - last_ts % sample_interval_ns + sample_interval_ns
-            if on_progress is not None and count % 10_000 == 0:
-                on_progress(count)
     node.sample_equity(last_ts)
     node.stop()
     elapsed = time.perf_counter() - started
     return node, build_report(node, start_ns, last_ts, count, elapsed)
+
+
+def _observed(
+    inputs: Iterator[Message],
+    on_input: Callable[[Message], None] | None,
+    on_progress: Callable[[int], None] | None,
+) -> Iterator[Message]:
+    """The inputs, with ``on_input`` called on each before it is handled and ``on_progress`` after
+    every 10,000th has been handled (its consequences and equity sample included)."""
+    for count, msg in enumerate(inputs, 1):
+        if on_input is not None:
+            on_input(msg)
+        yield msg
+        if on_progress is not None and count % 10_000 == 0:
+            on_progress(count)
 
 
 def build_report(node: Node, start_ns: int, end_ns: int, events: int, elapsed: float) -> BacktestReport:

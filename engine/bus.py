@@ -195,6 +195,9 @@ class MessageBus:
         if target is None:
             raise UnknownEndpoint(endpoint)
         self.sent += 1
+        if self._busy:  # _post's common case, inlined: a handler sends, the message waits its turn
+            self._queue.append((target, endpoint, msg))
+            return
         self._post((target, endpoint, msg))
 
     def request(self, endpoint: str, msg: Any, on_response: Handler) -> int:

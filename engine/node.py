@@ -18,7 +18,7 @@ import msgspec
 
 from engine import topics
 from engine.actor import Actor
-from engine.bus import MessageBus
+from engine.bus import BusError, MessageBus, UnknownEndpoint
 from engine.clock import Clock, SimulatedClock
 from engine.components.data import DataEngine
 from engine.components.emulator import OrderEmulator
@@ -43,6 +43,25 @@ from engine.strategy import Strategy, StrategyContext, parse_params
 
 ClientFactory = Callable[[MessageBus, Clock, Store, str, dict[str, Any]], Actor]
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+class UnknownExecution(UnknownEndpoint):
+    """A control message named an execution this node does not run.
+
+    An ``EngineError``; also an ``UnknownEndpoint`` (the execution's control endpoint does not exist),
+    so a caller that catches the bus's error keeps working.
+    """
+
+    def __init__(self, execution_id: str, known: list[str]) -> None:
+        self.execution_id = execution_id
+        self.known = known
+        endpoint = topics.strategy_control(execution_id)
+        BusError.__init__(
+            self,
+            f"no strategy execution {execution_id!r} in this node (it runs: {', '.join(known) or 'none'});"
+            f" control endpoint {endpoint!r} is not registered",
+        )
+        self.endpoint = endpoint
 
 
 class Node:
@@ -224,7 +243,12 @@ class Node:
             self.control(StartStrategy(execution_id=strategy.execution_id, ts_event=now, ts_init=now))
 
     def control(self, command: ControlCommand) -> None:
-        """A control message from outside (operator, CLI, control server) to one execution."""
+        """A control message from outside (operator, CLI, control server) to one execution.
+
+        Raises ``UnknownExecution`` if no execution of this node has the command's ``execution_id``.
+        """
+        if command.execution_id not in self._by_execution:
+            raise UnknownExecution(command.execution_id, list(self._by_execution))
         self.bus.send(topics.strategy_control(command.execution_id), command)
 
     def process(self, msg: Message) -> None:
@@ -248,10 +272,9 @@ class Node:
                 )
                 for strategy in self.strategies
             ]
-        execution_ledger = self.portfolio.execution_ledger
+        execution_equity = self.portfolio.execution_equity
         for account_id, execution_id, currency, initial, curve in samplers:
-            equity = initial + execution_ledger(account_id, execution_id).equity(currency)
-            curve.append(EquitySample(ts, equity))
+            curve.append(EquitySample(ts, initial + execution_equity(account_id, execution_id, currency)))
 
     def stop(self) -> None:
         """Stop every running execution (cancelling its orders), flush bars, stop the actors."""

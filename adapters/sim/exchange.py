@@ -336,7 +336,10 @@ class SimulatedExchange(Actor):
             and marketable(cmd.side, order.price, reference[0])
         ):
             raise _Refused(POST_ONLY_WOULD_TAKE, f"post-only at {order.price} would take at {reference[0]}")
-        cost_price = order.price if cmd.order_type is OrderType.LIMIT else market.estimate(cmd.side)
+        if cmd.order_type is OrderType.LIMIT:
+            cost_price: Decimal | None = order.price
+        else:  # market.estimate(cmd.side), from the taker price just read
+            cost_price = reference[0] if reference is not None else market.bar_close
         cost = None
         if cost_price is not None:
             # computed once: checked here, locked as is once the order is accepted
@@ -544,7 +547,7 @@ class SimulatedExchange(Actor):
         if bar.interval != wanted:
             return
         market.bar_interval = wanted
-        if market.active or market.watch_liquidation:
+        if market.active:
             liquidity = None  # what the bar offers resting orders, made when one is there
             if market.waiting:
                 self._arrive_waiting(market, ts, (bar.open, INFINITE))
@@ -554,6 +557,11 @@ class SimulatedExchange(Actor):
                         liquidity = self._model.bar_liquidity(bar)
                     self._book(market, market.match_trade(price, liquidity), ts)
                 if market.watch_liquidation and market.liquidates(price):
+                    self._liquidate_due(market, price, ts)
+        elif market.watch_liquidation:  # no orders: only a liquidation can happen (the common case)
+            for price in bar_path(bar):
+                # Market.liquidates, inlined; a liquidation updates the thresholds read here
+                if price <= market.long_liquidation or price >= market.short_liquidation:
                     self._liquidate_due(market, price, ts)
         market.bar_close = bar.close
 

@@ -33,14 +33,16 @@ class Misbehaviour:
         self._acks = tuple(r for r in rules if r.action in ACK_ACTIONS)
         self._fills = tuple(r for r in rules if r.action in FILL_ACTIONS)
 
+    # Each asks _first only when it has rules of its kind: a well-behaved venue pays one test per event.
+
     def rejection(self, order_seq: int, client_order_id: str) -> MisbehaviourRule | None:
-        return self._first(self._rejects, order_seq, client_order_id, None)
+        return self._first(self._rejects, order_seq, client_order_id, None) if self._rejects else None
 
     def on_ack(self, order_seq: int, client_order_id: str) -> MisbehaviourRule | None:
-        return self._first(self._acks, order_seq, client_order_id, None)
+        return self._first(self._acks, order_seq, client_order_id, None) if self._acks else None
 
     def on_fill(self, order_seq: int, client_order_id: str, fill_seq: int) -> MisbehaviourRule | None:
-        return self._first(self._fills, order_seq, client_order_id, fill_seq)
+        return self._first(self._fills, order_seq, client_order_id, fill_seq) if self._fills else None
 
     def _first(
         self,

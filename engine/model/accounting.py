@@ -126,7 +126,7 @@ class FillResult(msgspec.Struct, frozen=True, kw_only=True):
 class _Holding:
     """An open position plus what exact accounting needs and ``Position`` does not carry."""
 
-    __slots__ = ("contract_size", "cost", "key", "marked_at", "position", "settle", "sign")
+    __slots__ = ("contract_size", "cost", "key", "marked_at", "position", "settle", "sign", "unit")
 
     def __init__(self, key: PositionKey, position: Position, cost: Decimal) -> None:
         self.key = key
@@ -134,6 +134,9 @@ class _Holding:
         self.cost = cost  # entry notional of the open quantity, exact
         self.sign = 1 if position.side is PositionSide.LONG else -1
         self.contract_size = position.instrument.contract_specifications.contract_size
+        # a contract size of exactly Decimal(1) (exponent 0) leaves a product's digits and exponent
+        # as they are: the mark, run on every bar, skips that multiplication
+        self.unit = _is_exactly_one(self.contract_size)
         self.settle = position.instrument.quote_currency
         # the price object of the last mark; None once quantity or cost changed since
         self.marked_at: Decimal | None = None
@@ -143,7 +146,9 @@ class _Holding:
             return
         position = self.position
         position.current_price = price
-        value = price * position.quantity * self.contract_size
+        value = price * position.quantity
+        if not self.unit:
+            value *= self.contract_size
         # subtract in the position's direction rather than multiply by the sign: no Decimal("-0")
         position.unrealized_pnl = value - self.cost if self.sign > 0 else self.cost - value
         self.marked_at = price
@@ -165,6 +170,11 @@ class _Lock:
         if self.released == 0:
             return self.amount
         return fraction(self.amount * (self.quantity - self.released) / self.quantity)
+
+
+def _is_exactly_one(value: Decimal) -> bool:
+    """``Decimal("1")`` itself (not ``1.0``): multiplying by it changes neither digits nor exponent."""
+    return value == ONE and value.as_tuple().exponent == 0
 
 
 def fraction(value: Decimal) -> Decimal:
@@ -320,7 +330,8 @@ class Ledger:
         if not slots:
             return False
         for holding in slots.values():
-            holding.mark(price)
+            if holding.marked_at is not price:  # _Holding.mark's own test, without the call
+                holding.mark(price)
         return True
 
     def liquidation_due(self, exchange_id: str, symbol: str, price: Decimal) -> list[Position]:
@@ -479,16 +490,17 @@ class Ledger:
             leverage = 1
         else:
             check_leverage(leverage, instrument)
-        key_slot = self._slot(side, position_side)
+        key_slot = self._slot(side, position_side) if self.hedge_mode else None
         slots = self._open.get((instrument.exchange_id, instrument.symbol), {})
         holding = slots.get(key_slot)
         contract_size = specs.contract_size
+        sign = 1 if side is OrderSide.BUY else -1  # side.sign, read once
 
         # -- plan: how much closes, how much opens, what it realizes (nothing mutated yet)
         closing = ZERO
         cost_removed = ZERO
         realized = ZERO
-        if holding is not None and holding.sign != side.sign:
+        if holding is not None and holding.sign != sign:
             closing = min(quantity, holding.position.quantity)
             cost_removed = (
                 holding.cost
@@ -498,7 +510,7 @@ class Ledger:
             proceeds = price * closing * contract_size
             realized = proceeds - cost_removed if holding.sign > 0 else cost_removed - proceeds
         opening = quantity - closing
-        if self.strict and key_slot is not None and side.sign != _SIGN[key_slot]:
+        if self.strict and key_slot is not None and sign != _SIGN[key_slot]:
             if holding is None:
                 raise AccountingError(
                     "accounting.reduce.no_position",
@@ -541,7 +553,7 @@ class Ledger:
                 )
             )
         if opening:
-            same = holding if holding is not None and holding.sign == side.sign else None
+            same = holding if holding is not None and holding.sign == sign else None
             if same is not None:
                 updates.append(self._increase(same, opening, price, leverage, ts))
             else:
@@ -728,7 +740,10 @@ class Ledger:
         return PositionUpdate(position=position, change=change, quantity=quantity, realized_pnl=ZERO)
 
     def _margin(self, cost: Decimal, leverage: int) -> Decimal:
-        return ZERO if self.is_spot else fraction(cost / leverage)
+        if self.is_spot:
+            return ZERO
+        # cost / 1 is cost itself (same digits, same exponent): skip the division
+        return fraction(cost if leverage == 1 else cost / leverage)
 
     def _liquidation_price(self, position: Position) -> Decimal | None:
         if self.is_spot:

@@ -179,3 +179,47 @@ def test_on_a_spot_account_the_two_exits_of_one_bracket_reserve_the_coins_once()
     assert account.used_balance["BTC"] == D(1)
     assert account.available_balance["BTC"] == D(0)
     scenario.assert_healthy()
+
+
+def test_on_a_spot_account_a_take_profit_fill_while_the_stop_loss_waits_for_its_cancel_shrinks_it():
+    # Latency 1 s. Spot: buy 2 BTC at 100 (fee 0.4). The stop-loss triggers at 4 (trade 95) and waits
+    # while the take-profit's cancel travels to the venue (arrives at 5); meanwhile the take-profit
+    # fills 0.5 at 110 (maker fee 0.055): the waiting stop-loss is shrunk to 1.5 here, goes out once
+    # the take-profit is cancelled, and sells 1.5 at 96 (taker fee 0.288).
+    scenario = run(
+        node_config(
+            scripted(market("entry", "buy", "2", **BRACKET)),
+            account_type="spot",
+            sim={"latency_ns": 1_000_000_000},
+        ),
+        [trade(1, "100"), trade(3, "100"), trade(4, "95"), trade(4.5, "111", "0.5")],
+    )
+    stop_loss, take_profit = exits_of(scenario)
+    assert scenario.node.emulator.holds("O-1-SL")  # triggered, waiting for the take-profit's end
+    assert (stop_loss.status, stop_loss.quantity) == (OrderStatus.PENDING, D("1.5"))
+
+    scenario.feed(trade(5, "96"), trade(6, "96"))
+
+    strategy = scenario.strategy()
+    assert [type(e).__name__ for e in strategy.order_events if e.client_order_id == "O-1-SL"] == [
+        "OrderAccepted",
+        "OrderUpdated",
+        "OrderAccepted",
+        "OrderFilled",
+    ]
+    assert (take_profit.status, take_profit.filled_quantity, take_profit.status_reason) == (
+        OrderStatus.CANCELLED,
+        D("0.5"),
+        "oco",
+    )
+    assert (stop_loss.status, stop_loss.filled_quantity, stop_loss.average_fill_price) == (
+        OrderStatus.FILLED,
+        D("1.5"),
+        D(96),
+    )
+    assert not scenario.node.emulator.holds("O-1-SL")
+    # 10,000 - 200.4 + 55 - 0.055 + 144 - 0.288
+    assert scenario.ledger.account.balance == {"USDT": D("9998.257"), "BTC": D(0)}
+    assert scenario.venue.account.balance == scenario.ledger.account.balance
+    assert scenario.used("BTC") == scenario.used() == D(0)
+    scenario.assert_healthy()

@@ -6,8 +6,9 @@ Data clients and loaders send raw data to the ``DATA_ENGINE`` endpoint; the back
 - ``TradeTick``: published on ``data.trade.<venue>.<symbol>``, then fed to the instrument's bar
   aggregators; every closed bar is published on ``data.bar.<venue>.<symbol>.<interval>``.
 - ``QuoteTick``, ``Bar`` (from a venue or a file): published on their topics.
-- ``OrderBookSnapshot`` / ``OrderBookDelta``: applied to the instrument's ``OrderBook``, published on
-  ``data.book...`` only if applied, and followed by a ``QuoteTick`` when the top of book changed. A
+- ``OrderBookSnapshot`` / ``OrderBookDelta``: applied to the instrument's ``OrderBook`` and, only if
+  applied, published on ``data.book...``, preceded by a ``QuoteTick`` when the top of book changed (the
+  quote first, so a venue sees the new top before a strategy reacting to the book sends an order). A
   gap (or a crossed book) marks the book stale, is logged and counted, and a ``RequestBookSnapshot``
   goes to the venue's data client.
 
@@ -215,7 +216,8 @@ class DataEngine(Actor):
         result: BookUpdate,
     ) -> None:
         if result is BookUpdate.APPLIED:
-            self._publish(instrument.book_topic, msg)
+            # The derived quote goes out first: a venue (the simulated exchange listens to quotes) must
+            # know the new top of book before a strategy reacting to the book update sends an order.
             bid, ask = book.best_bid(), book.best_ask()
             if bid is not None and ask is not None and book.top() != before:
                 quote = QuoteTick(
@@ -229,6 +231,7 @@ class DataEngine(Actor):
                     ask_size=ask.size,
                 )
                 self._publish(instrument.quote_topic, quote)
+            self._publish(instrument.book_topic, msg)
         elif result is BookUpdate.STALE:
             self.stale_drops += 1
         elif result is BookUpdate.OLD:

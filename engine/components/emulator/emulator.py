@@ -3,8 +3,10 @@ stops and one-cancels-other, driven by market data and by the OMS's order events
 
 Held orders (``ORDER_EMULATOR`` endpoint, ``SubmitOrder`` of type stop, stop_limit or trailing_stop):
 
-- A held order is accepted locally: ``OrderAccepted`` with ``exchange_order_id = "emulated-<id>"`` goes to
-  the OMS (``EXEC_ENGINE_EVENTS``). The venue's own acceptance follows once it is released.
+- A held order is accepted locally: ``OrderAccepted`` with ``exchange_order_id = "emulated-<id>"``
+  (``engine.components.orders.EMULATED_PREFIX``) goes to the OMS (``EXEC_ENGINE_EVENTS``). The
+  venue's own acceptance follows once it is released. No venue locks funds for a held order; the
+  Portfolio still reserves a held stop entry's cost, but not a held reduce-only exit's (see below).
 - While it holds an order for an instrument, the emulator listens to that instrument's trades, quotes
   and bars (and asks the DataEngine for its trades); when it holds none, it stops listening.
   A trade offers its price to every order; a quote its ask to buys and its bid to sells; a bar first
@@ -26,6 +28,19 @@ module) once it is completely filled, or when it ends cancelled after a partial 
 which tracks them and routes the stop-loss back here and the take-profit to the venue. A fill of one exit
 shrinks (``ModifyOrder``) or cancels (``CancelOrder``) the other. An exit that ends without a fill
 (cancelled, rejected) leaves the other alone: the position still needs it.
+
+Spot brackets: the two exits are one OCO group that may hold the position's coins only once. The
+venue locks a resting spot sell's base quantity, so while the take-profit rests there the coins are
+its (the Portfolio shows them used once: a held reduce-only exit reserves nothing). When the stop-loss
+triggers, it is not released at once (the venue would refuse it ``insufficient_balance``): it waits
+(``_waiting``, still held and still answering cancel, modify and query) while a ``CancelOrder``
+(reason ``"oco"``) goes through the OMS to the take-profit, and goes to the venue only when the
+take-profit's end is published (``OrderCancelled``, or its fill: then the usual one-cancels-other
+shrinks or cancels the waiting stop-loss here, before it leaves). Waiting for the venue's answer,
+rather than sending the cancel and the release back to back, is what keeps the order right: the
+cancel travels OMS -> venue, one bus hop more than a release sent to the venue directly, so the bus's
+FIFO would deliver the release first; and a live venue frees the coins only once it has cancelled.
+A futures exit is released at once: reduce-only exits lock nothing the other needs.
 """
 
 from __future__ import annotations
@@ -56,6 +71,7 @@ from engine.components.emulator.triggers import (
     trailing_band,
     trailing_step,
 )
+from engine.components.orders import EMULATED_PREFIX
 from engine.messages import (
     Bar,
     CancelOrder,
@@ -73,10 +89,9 @@ from engine.messages import (
     TradeTick,
     UnsubscribeData,
 )
-from engine.model import Order, OrderSide, OrderStatus, OrderType, Store, TimeInForce
+from engine.model import Order, OrderSide, OrderStatus, OrderType, Store, TimeInForce, TradingType
 from engine.model.enums import DataType
 
-EMULATED_PREFIX = "emulated-"
 _RELEASED_TYPE = {
     OrderType.STOP: OrderType.MARKET,
     OrderType.TRAILING_STOP: OrderType.MARKET,
@@ -234,6 +249,8 @@ class OrderEmulator(Actor):
         self._held_in: dict[str, _Watch] = {}  # client id -> the watch holding it
         self._bracketed: set[str] = set()  # entries whose exits were placed
         self._brackets: dict[str, _Bracket] = {}  # exit client id -> its bracket
+        # triggered spot exits waiting for the venue to cancel their sibling (client id -> order)
+        self._waiting: dict[str, _Held] = {}
         self.released = 0
         self.brackets_placed = 0
 
@@ -256,11 +273,12 @@ class OrderEmulator(Actor):
 
     @property
     def held(self) -> list[str]:
-        """Client ids of the orders held, in the order they arrived per instrument."""
-        return [cid for watch in self._watches.values() for cid in watch.orders]
+        """Client ids of the orders held, in the order they arrived per instrument, then the triggered
+        exits waiting for their sibling's cancellation."""
+        return [cid for watch in self._watches.values() for cid in watch.orders] + list(self._waiting)
 
     def holds(self, client_order_id: str) -> bool:
-        return client_order_id in self._held_in
+        return client_order_id in self._held_in or client_order_id in self._waiting
 
     # -- commands --------------------------------------------------------------------------
 
@@ -292,18 +310,17 @@ class OrderEmulator(Actor):
         self._report(cmd, OrderAccepted, exchange_order_id=EMULATED_PREFIX + cmd.client_order_id)
 
     def _cancel(self, cmd: CancelOrder) -> None:
-        held = self._drop(cmd.client_order_id)
+        held = self._drop(cmd.client_order_id) or self._waiting.pop(cmd.client_order_id, None)
         if held is None:
             self._to_venue(cmd)
             return
         self._report(held.command, OrderCancelled, reason=cmd.reason or "cancelled")
 
     def _modify(self, cmd: ModifyOrder) -> None:
-        watch = self._held_in.get(cmd.client_order_id)
-        if watch is None:
+        held, watch = self._find(cmd.client_order_id)
+        if held is None:
             self._to_venue(cmd)
             return
-        held = watch.orders[cmd.client_order_id]
         if cmd.quantity is not None and (not cmd.quantity.is_finite() or cmd.quantity <= 0):
             self.log.warning(
                 "modify_refused", client_order_id=cmd.client_order_id, quantity=str(cmd.quantity)
@@ -319,23 +336,31 @@ class OrderEmulator(Actor):
             if value is not None
         }
         held.amend(msgspec.structs.replace(held.command, **changes))
-        watch.rebound()
+        if watch is not None:
+            watch.rebound()
         self._report(
             held.command, OrderUpdated, quantity=cmd.quantity, price=cmd.price, stop_price=cmd.stop_price
         )
 
     def _query(self, cmd: QueryOrder) -> None:
-        watch = self._held_in.get(cmd.client_order_id)
-        if watch is None:
+        held, _ = self._find(cmd.client_order_id)
+        if held is None:
             self._to_venue(cmd)
             return
         self._report(
-            watch.orders[cmd.client_order_id].command,
+            held.command,
             OrderStatusReport,
             exchange_order_id=EMULATED_PREFIX + cmd.client_order_id,
             status=OrderStatus.PENDING,
             filled_quantity=Decimal(0),
         )
+
+    def _find(self, client_order_id: str) -> tuple[_Held | None, _Watch | None]:
+        """A held order and the watch holding it (None for a triggered exit waiting for its sibling)."""
+        watch = self._held_in.get(client_order_id)
+        if watch is not None:
+            return watch.orders[client_order_id], watch
+        return self._waiting.get(client_order_id), None
 
     def _to_venue(self, cmd: CancelOrder | ModifyOrder | QueryOrder) -> None:
         endpoint = topics.exec_client(cmd.exchange_id)
@@ -347,9 +372,34 @@ class OrderEmulator(Actor):
     # -- holding and releasing -------------------------------------------------------------
 
     def _fire(self, held: _Held) -> None:
-        """The order triggered: it leaves the emulator for the venue, same client order id."""
+        """The order triggered: it leaves the emulator for the venue, same client order id; a spot
+        bracket exit whose sibling rests at the venue first has the sibling cancelled (``_waiting``)."""
         cmd = held.command
         self._drop(cmd.client_order_id)
+        bracket = self._brackets.get(cmd.client_order_id)
+        sibling = self._sibling_holding_the_coins(bracket, cmd) if bracket is not None else None
+        if bracket is not None and sibling is not None:
+            self._waiting[cmd.client_order_id] = held
+            if bracket.asked.get(sibling.order_id) != CANCEL:
+                bracket.asked[sibling.order_id] = CANCEL
+                self.send(topics.EXEC_ENGINE, CancelOrder(**self._about(sibling), reason="oco"))
+            return
+        self._send_released(held)
+
+    def _sibling_holding_the_coins(self, bracket: _Bracket, cmd: SubmitOrder) -> Order | None:
+        """The open sibling a venue locks a spot account's coins for (a resting sell locks its base),
+        or None: a futures exit closes a position and locks nothing a reduce-only sibling needs."""
+        account = self.store.get_account(cmd.trading_account_id)
+        if account is None or account.account_type is not TradingType.SPOT:
+            return None
+        sibling = self.store.get_order(bracket.sibling(cmd.client_order_id))
+        if sibling is None or sibling.is_terminal or self.holds(sibling.order_id):
+            return None
+        return sibling
+
+    def _send_released(self, held: _Held) -> None:
+        """Send a triggered order to the venue, as a market order (a stop-limit as a limit)."""
+        cmd = held.command
         now = self.clock.timestamp_ns()
         order_type = _RELEASED_TYPE[cmd.order_type]
         released = msgspec.structs.replace(
@@ -454,6 +504,10 @@ class OrderEmulator(Actor):
         if bracket is not None:
             if kind is OrderFilled:
                 self._one_cancels_other(bracket, order)
+            if order.is_terminal:  # the sibling's coins are free: a waiting exit goes now
+                waiting = self._waiting.pop(bracket.sibling(client_order_id), None)
+                if waiting is not None:
+                    self._send_released(waiting)
             if order.is_terminal and self._bracket_done(bracket):
                 self._brackets.pop(bracket.stop_loss, None)
                 self._brackets.pop(bracket.take_profit, None)
@@ -485,20 +539,33 @@ class OrderEmulator(Actor):
         if quantity is None or bracket.asked.get(sibling_id) == quantity:
             return
         bracket.asked[sibling_id] = quantity
-        now = self.clock.timestamp_ns()
-        common: dict[str, Any] = {
-            "ts_event": now,
-            "ts_init": now,
-            "execution_id": sibling.execution_id,
-            "trading_account_id": sibling.trading_account_id,
-            "exchange_id": sibling.instrument.exchange_id,
-            "symbol": sibling.instrument.symbol,
-            "client_order_id": sibling_id,
-        }
+        waiting = self._waiting.get(sibling_id)
+        if waiting is not None:  # triggered, not released: settle it here, before it goes
+            if quantity == CANCEL:
+                del self._waiting[sibling_id]
+                self._report(waiting.command, OrderCancelled, reason="oco")
+            else:
+                waiting.amend(msgspec.structs.replace(waiting.command, quantity=quantity))
+                self._report(waiting.command, OrderUpdated, quantity=quantity)
+            return
+        common = self._about(sibling)
         if quantity == CANCEL:
             self.send(topics.EXEC_ENGINE, CancelOrder(**common, reason="oco"))
         else:
             self.send(topics.EXEC_ENGINE, ModifyOrder(**common, quantity=quantity))
+
+    def _about(self, order: Order) -> dict[str, Any]:
+        """The fields of a command about an existing order, stamped now."""
+        now = self.clock.timestamp_ns()
+        return {
+            "ts_event": now,
+            "ts_init": now,
+            "execution_id": order.execution_id,
+            "trading_account_id": order.trading_account_id,
+            "exchange_id": order.instrument.exchange_id,
+            "symbol": order.instrument.symbol,
+            "client_order_id": order.order_id,
+        }
 
     def _bracket_done(self, bracket: _Bracket) -> bool:
         for exit_id in (bracket.stop_loss, bracket.take_profit):

@@ -28,10 +28,16 @@ operator, publishes on ``order_events(EXTERNAL_EXECUTION)``). Robustness:
 - a fill whose ``fill_id`` was already applied to the order is ignored (``duplicates_ignored``); a fill
   with an empty ``fill_id`` cannot be recognised and is always applied;
 - a fill after a cancel request is applied: the order is open until the venue says cancelled;
+- a fill records the venue's ``exchange_order_id`` when the order has none yet (its acknowledgement
+  was lost) or only the emulator's placeholder; an acknowledgement arriving after the order was
+  filled or cancelled (the venue's fill or cancel overtook it) only records the id if it is missing,
+  is logged at debug level and published to nobody: it is normal venue behaviour, not an illegal move;
 - an event for an order the OMS does not know is logged and kept in ``unmatched`` for reconciliation
   (``unmatched_events``); a liquidation fill is the exception: the venue placed that order, so the OMS
   creates it, attributed to the execution owning the liquidated position (the first open Store
-  position of that account, instrument and side), else to ``EXTERNAL_EXECUTION``;
+  position of that account, instrument and side), else to ``EXTERNAL_EXECUTION``. A Store position
+  is the account's: when several executions built it, the Portfolio (which keeps their sub-ledgers)
+  liquidates each execution's part in its own view, whichever execution the order is attributed to;
 - a move the order cannot make (fill on a cancelled order, cancel of a filled one, an overfill) is
   logged with the order and the event and counted (``illegal_transitions``); nothing is published;
 - ``OrderStatusUnknown`` keeps the order as it is, flags it ``in_doubt`` and sends ``QueryOrder``;
@@ -56,6 +62,7 @@ from engine.actor import Actor
 from engine.bus import MessageBus, UnknownEndpoint
 from engine.clock import Clock
 from engine.components.execution.ids import ClientOrderIdGenerator
+from engine.components.orders import is_emulated, order_from_command
 from engine.errors import ConfigError, InvalidTransition, ValidationError
 from engine.messages import (
     CancelAllOrders,
@@ -214,30 +221,7 @@ class ExecutionEngine(Actor):
             rule, text = denial or ("order.instrument.unknown", f"{cmd.exchange_id}:{cmd.symbol}")
             self._publish_refusal(cmd, rule, text)
             return None
-        ts = datetime_from_ns(now)
-        order = Order(
-            order_id=cmd.client_order_id,
-            instrument=instrument,
-            side=cmd.side,
-            order_type=cmd.order_type,
-            quantity=cmd.quantity,
-            trading_account_id=cmd.trading_account_id,
-            created_at=ts,
-            updated_at=ts,
-            price=cmd.price,
-            stop_price=cmd.stop_price,
-            time_in_force=cmd.time_in_force,
-            stop_loss_price=cmd.stop_loss_price,
-            take_profit_price=cmd.take_profit_price,
-            trailing_stop_callback_rate=cmd.trailing_stop_callback_rate,
-            trailing_stop_activation_price=cmd.trailing_stop_activation_price,
-            execution_id=cmd.execution_id,
-            expire_time=None if cmd.expire_time is None else datetime_from_ns(cmd.expire_time),
-            post_only=cmd.post_only,
-            reduce_only=cmd.reduce_only,
-            leverage=cmd.leverage,
-            position_side=cmd.position_side,
-        )
+        order = order_from_command(cmd, instrument, datetime_from_ns(now))
         try:
             self.store.add_order(order)
         except DuplicateId:
@@ -408,6 +392,17 @@ class ExecutionEngine(Actor):
             self._held_by_emulator.discard(order.order_id)
 
     def _on_accepted(self, order: Order, event: OrderAccepted) -> list[OrderEvent]:
+        status = order.status
+        if status is OrderStatus.FILLED or status is OrderStatus.CANCELLED:
+            # A late acknowledgement (the venue's fill or cancel overtook it): nothing to move.
+            self._record_exchange_id(order, event.exchange_order_id)
+            self.log.debug(
+                "late_acknowledgement_ignored",
+                client_order_id=order.order_id,
+                status=status.value,
+                exchange_order_id=event.exchange_order_id,
+            )
+            return []
         ts = datetime_from_ns(event.ts_event)
         if not self._attempt(order, event, lambda: order.accept(event.exchange_order_id, ts)):
             return []
@@ -425,9 +420,17 @@ class ExecutionEngine(Actor):
             return []
         if event.fill_id:
             self._fills.add(key)
+        self._record_exchange_id(order, event.exchange_order_id)
         self._settled(order)
         self._finished(order)
         return [event]
+
+    @staticmethod
+    def _record_exchange_id(order: Order, exchange_order_id: str) -> None:
+        """A fill or a late acknowledgement names the venue's order: keep it if the order has none
+        yet, or only the emulator's placeholder (the acknowledgement was lost or overtaken)."""
+        if exchange_order_id and (not order.exchange_order_id or is_emulated(order.exchange_order_id)):
+            order.exchange_order_id = exchange_order_id
 
     def _on_cancelled(self, order: Order, event: OrderCancelled) -> list[OrderEvent]:
         ts = datetime_from_ns(event.ts_event)

@@ -16,6 +16,11 @@ booked before strategies handle the same event and read the Portfolio):
 
 - ``OrderAccepted``: reserve the order's cost (limit price, else the last price, else the stop
   price; nothing if no price is known yet). ``OrderUpdated`` re-reserves what is left at the new price.
+  A reduce-only order the OrderEmulator merely holds (its acknowledgement's ``exchange_order_id``
+  starts ``EMULATED_PREFIX``: a bracket's stop-loss) reserves nothing until the venue acknowledges it
+  released: no venue locks anything for it, it only gives back what the position holds, and on a
+  spot account its take-profit, resting at the venue, already holds the same coins (one cancels the
+  other: the bracket's exits hold them once). Other held orders (a stop entry) reserve as before.
 - ``OrderCancelled`` / ``OrderRejected`` (and an ``OrderStatusReport`` in a terminal status): release it.
 - ``OrderFilled``: book the fill in the account ledger and the execution's sub-ledger, release the
   filled part of the reservation (all of it once the order is done), add new account positions to
@@ -26,6 +31,12 @@ booked before strategies handle the same event and read the Portfolio):
   ``topics.account_position_events(account_id)``; and ``AccountState`` on
   ``topics.account_events(account_id)``. An order event without an execution id counts as
   ``topics.EXTERNAL_EXECUTION``.
+- A liquidation ``OrderFilled`` (``liquidation=True``): the account ledger books the one venue fill;
+  the account position it liquidates may have been built by several executions, so instead of the
+  order's execution taking it all, every execution holding a part of that position (in its
+  sub-ledger) gives up the same share of its part at the liquidation price, with the fee shared in
+  proportion to the quantity each part trades (``_book_liquidation``): each gets its own
+  ``PositionLiquidated`` (``PositionChanged`` for a partial liquidation) and realized PnL.
 
 Every change to reservations or balances publishes an ``AccountState``. Marks: a trade tick only
 stores its price (two dict lookups, no Decimal math); a bar stores its close and marks the ledgers
@@ -44,6 +55,7 @@ from engine import topics
 from engine.actor import Actor
 from engine.bus import MessageBus
 from engine.clock import Clock
+from engine.components.orders import is_emulated
 from engine.messages import (
     AccountState,
     Balance,
@@ -65,13 +77,14 @@ from engine.messages import (
 from engine.model import (
     ORDER_MACHINE,
     Order,
+    OrderSide,
     Position,
     PositionSide,
     Store,
     TradingAccount,
     datetime_from_ns,
 )
-from engine.model.accounting import FillResult, Ledger, PositionChange
+from engine.model.accounting import FillResult, Ledger, PositionChange, fraction
 
 ORDER_EVENT_PRIORITY = 10
 
@@ -169,6 +182,14 @@ class Portfolio(Actor):
             currency = next(iter(balance), "")
         return ledger.equity(currency)
 
+    def execution_equity(self, account_id: str, execution_id: str, currency: str) -> Decimal:
+        """``execution_ledger(account_id, execution_id).equity(currency)`` in fewer steps: the equity
+        curve samples it after every bar."""
+        key = (account_id, execution_id or topics.EXTERNAL_EXECUTION)
+        ledger = self._executions.get(key) or self._execution_ledger(*key)
+        self._mark(ledger)
+        return ledger.equity(currency)
+
     def unrealized_pnl(self, account_id: str, execution_id: str | None = None) -> Decimal:
         return self._view(account_id, execution_id).unrealized_pnl
 
@@ -196,6 +217,10 @@ class Portfolio(Actor):
             handler(event)
 
     def _on_accepted(self, event: OrderAccepted) -> None:
+        if is_emulated(event.exchange_order_id):
+            order = self.store.get_order(event.client_order_id)
+            if order is not None and order.reduce_only:
+                return  # a held exit: it gives back what the position holds, and nothing is locked yet
         self._reserve(event)
 
     def _on_updated(self, event: OrderUpdated) -> None:
@@ -253,23 +278,36 @@ class Portfolio(Actor):
         leverage = order.leverage if order is not None and order.leverage else 1
         ts = datetime_from_ns(fill.ts_event)
 
-        def book(target: Ledger) -> FillResult:
+        def book(
+            target: Ledger,
+            side: OrderSide = fill.side,
+            quantity: Decimal = fill.quantity,
+            fee: Decimal = fill.fee,
+            owner: str = execution_id,
+        ) -> FillResult:
             return target.apply_fill(
                 instrument,
-                fill.side,
-                fill.quantity,
+                side,
+                quantity,
                 fill.price,
-                fill.fee,
+                fee,
                 fill.fee_currency,
                 ts,
                 position_side=fill.position_side,
                 leverage=leverage,
-                execution_id=execution_id,
+                execution_id=owner,
                 liquidation=fill.liquidation,
             )
 
+        slot = fill.position_side if ledger.hedge_mode else None
+        held = ledger.position(fill.exchange_id, fill.symbol, slot) if fill.liquidation else None
+        held_quantity = held.quantity if held is not None else Decimal(0)  # before the fill moves it
         result = book(ledger)  # the strict one first: if it refuses, nothing has changed
-        own = book(self._execution_ledger(account_id, execution_id))
+        views: list[tuple[str, FillResult]] = []  # (execution, what its sub-ledger did)
+        if held_quantity:
+            views = self._book_liquidation(account_id, fill, slot, held_quantity, book)
+        if not views:
+            views = [(execution_id, book(self._execution_ledger(account_id, execution_id)))]
         if order is not None and order.is_terminal:
             ledger.release_order(fill.client_order_id)
         else:
@@ -282,12 +320,50 @@ class Portfolio(Actor):
 
         now = self.clock.timestamp_ns()
         for topic, updates in (
-            (topics.position_events(execution_id), own),
+            *((topics.position_events(owner), own) for owner, own in views),
             (topics.account_position_events(account_id), result),
         ):
             for update in updates.updates:
                 self.publish(topic, _position_event(update.position, update.change, fill.ts_event, now))
         self._publish_account(ledger, fill.ts_event)
+
+    def _book_liquidation(
+        self,
+        account_id: str,
+        fill: OrderFilled,
+        slot: PositionSide | None,
+        account_quantity: Decimal,
+        book: Callable[..., FillResult],
+    ) -> list[tuple[str, FillResult]]:
+        """The venue liquidated ``fill.quantity`` of an account position of ``account_quantity`` that
+        several executions may have built: each execution holding a part of it (its sub-ledger's
+        position in the slot, of either side: the parts sum to the account's) gives up the same
+        share of its part at the liquidation price, ``liquidation=True`` (all of it when the whole
+        position went); the fee is shared in proportion to the quantity each part trades. The last
+        part takes what rounding leaves, so the parts sum to the venue's fill exactly. Empty if no
+        execution holds a part (the caller then books the fill where its execution id says)."""
+        exchange_id, symbol = fill.exchange_id, fill.symbol
+        parts: list[tuple[str, Ledger, Decimal]] = []  # (execution, sub-ledger, signed part)
+        for (owner, execution_id), sub in self._executions.items():
+            position = sub.position(exchange_id, symbol, slot) if owner == account_id else None
+            if position is not None and position.quantity:
+                sign = 1 if position.side is PositionSide.LONG else -1
+                parts.append((execution_id, sub, position.quantity * sign))
+        if not parts:
+            return []
+        whole = fill.quantity * fill.side.sign  # signed, what the account traded
+        trades = [fraction(-part * fill.quantity / account_quantity) for _, _, part in parts[:-1]]
+        trades.append(whole - sum(trades, Decimal(0)))
+        traded = sum((abs(t) for t in trades), Decimal(0))  # > 0: the trades sum to the fill
+        fees = [fraction(fill.fee * abs(t) / traded) for t in trades[:-1]]
+        fees.append(fill.fee - sum(fees, Decimal(0)))
+        views: list[tuple[str, FillResult]] = []
+        for (execution_id, sub, _), trade, fee in zip(parts, trades, fees, strict=True):
+            if not trade:
+                continue
+            side = OrderSide.BUY if trade > 0 else OrderSide.SELL
+            views.append((execution_id, book(sub, side, abs(trade), fee, execution_id)))
+        return views
 
     # -- internals --------------------------------------------------------------------------------
 

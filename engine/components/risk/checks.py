@@ -7,7 +7,6 @@ The engine runs them in the order of ``REASON_CODES``; the first denial wins.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -23,7 +22,6 @@ from engine.model import (
     PositionSide,
     Store,
     TradingInstrument,
-    datetime_from_ns,
     validate_order,
 )
 
@@ -88,33 +86,6 @@ def check_entities(store: Store, cmd: SubmitOrder) -> TradingInstrument | Denial
             f"{account.account_type}",
         )
     return instrument
-
-
-def candidate_order(cmd: SubmitOrder, instrument: TradingInstrument, created_at: datetime) -> Order:
-    """The Order the command would become, so the spec's rules can judge it before it exists."""
-    return Order(
-        order_id=cmd.client_order_id,
-        instrument=instrument,
-        side=cmd.side,
-        order_type=cmd.order_type,
-        quantity=cmd.quantity,
-        trading_account_id=cmd.trading_account_id,
-        created_at=created_at,
-        updated_at=created_at,
-        price=cmd.price,
-        stop_price=cmd.stop_price,
-        time_in_force=cmd.time_in_force,
-        stop_loss_price=cmd.stop_loss_price,
-        take_profit_price=cmd.take_profit_price,
-        trailing_stop_callback_rate=cmd.trailing_stop_callback_rate,
-        trailing_stop_activation_price=cmd.trailing_stop_activation_price,
-        execution_id=cmd.execution_id,
-        expire_time=None if cmd.expire_time is None else datetime_from_ns(cmd.expire_time),
-        post_only=cmd.post_only,
-        reduce_only=cmd.reduce_only,
-        leverage=cmd.leverage,
-        position_side=cmd.position_side,
-    )
 
 
 def check_rules(order: Order, market_price: Decimal | None) -> Denial | None:

@@ -45,9 +45,9 @@ from engine import topics
 from engine.actor import Actor
 from engine.bus import MessageBus
 from engine.clock import Clock
+from engine.components.orders import order_from_command
 from engine.components.risk.checks import (
     Denial,
-    candidate_order,
     check_entities,
     check_notional,
     check_open_orders,
@@ -193,7 +193,7 @@ class RiskEngine(Actor):
         instrument = check_entities(self.store, cmd)
         if isinstance(instrument, Denial):
             return instrument
-        order = candidate_order(cmd, instrument, datetime_from_ns(now))
+        order = order_from_command(cmd, instrument, datetime_from_ns(now))
         market_price = self.market_price(cmd.exchange_id, cmd.symbol)
         denial = check_rules(order, market_price) or self._check_limits(order, market_price, cmd.execution_id)
         if denial is not None:

@@ -106,7 +106,7 @@ def test_an_event_for_an_unknown_order_is_logged_and_kept_for_reconciliation() -
         ("cancel", "fill"),
         ("fill", "cancel"),
         ("fill", "reject"),
-        ("cancel", "accept"),
+        ("reject", "accept"),
         ("reject", "cancel"),
     ],
 )
@@ -169,3 +169,31 @@ def test_a_liquidation_fill_without_a_known_position_belongs_to_the_external_exe
     assert world.order("autoclose-9").execution_id == topics.EXTERNAL_EXECUTION
     assert [type(e) for e in world.events(topics.EXTERNAL_EXECUTION)] == [OrderFilled]
     assert world.oms.unmatched == []
+
+
+@pytest.mark.parametrize("first", ["fill", "cancel"])
+def test_an_acknowledgement_after_the_fill_or_cancel_records_the_venue_id_quietly(first: str) -> None:
+    # the venue's fill or cancel can overtake its acknowledgement: normal, not an illegal move
+    world = World()
+    cid = world.submit().client_order_id
+    if first == "fill":
+        world.filled(cid, "1", exchange_order_id="")
+    else:
+        world.cancelled(cid)
+    before = (world.order(cid).status, world.order(cid).filled_quantity, len(world.published))
+    with capture_logs() as logs:
+        world.accepted(cid, "v-late")
+    order = world.order(cid)
+    assert (order.status, order.filled_quantity, len(world.published)) == before
+    assert order.exchange_order_id == "v-late"
+    assert world.oms.illegal_transitions == 0
+    assert [(log["event"], log["log_level"]) for log in logs] == [("late_acknowledgement_ignored", "debug")]
+
+
+def test_a_fill_names_the_venues_order_when_the_acknowledgement_was_lost() -> None:
+    world = World()
+    cid = world.submit(quantity=D(2)).client_order_id
+    world.filled(cid, "1", exchange_order_id="v-9")
+    assert world.order(cid).exchange_order_id == "v-9"
+    world.filled(cid, "1", exchange_order_id="v-other")  # the first id the venue gave stays
+    assert world.order(cid).exchange_order_id == "v-9"

@@ -334,6 +334,56 @@ def test_a_liquidation_fill_publishes_position_liquidated() -> None:
     assert world.store.list_positions()[0].status is PositionStatus.LIQUIDATED
 
 
+def test_a_liquidation_of_a_position_two_executions_built_liquidates_each_executions_part() -> None:
+    # e1 long 2 and e2 long 1 at 100: the account's long 3 is liquidated at 90 (fee 0.27), booked on
+    # e1's order; each execution's part goes at 90, the fee shared 2:1
+    world = World()
+    world.fill(world.order(BUY, "2", "100", execution="e1"), "2", "100")
+    world.fill(world.order(BUY, "1", "100", execution="e2"), "1", "100")
+    world.take()
+    liquidation = world.order(SELL, "3", None, order_type=OrderType.MARKET, execution="e1")
+    world.fill(liquidation, "3", "90", "0.27", liquidation=True)
+
+    seen = world.take()
+    assert [(who, type(msg).__name__, msg.execution_id) for who, msg in seen[:3]] == [
+        ("execution", "PositionLiquidated", "e1"),
+        ("execution", "PositionLiquidated", "e2"),
+        ("account", "PositionLiquidated", "e1"),
+    ]
+    portfolio = world.portfolio
+    e1, e2 = portfolio.execution_ledger(ACC, "e1"), portfolio.execution_ledger(ACC, "e2")
+    assert (e1.realized_pnl, e1.fees_paid) == (D(-20), D("0.18"))
+    assert (e2.realized_pnl, e2.fees_paid) == (D(-10), D("0.09"))
+    assert e1.open_positions() == e2.open_positions() == portfolio.positions(ACC) == []
+    assert portfolio.realized_pnl(ACC) == D(-30)
+
+
+def test_a_partial_liquidation_takes_the_same_share_of_every_executions_part_whatever_its_side() -> None:
+    # e1 long 3 and e2 short 1 at 100: the account is long 2. The venue liquidates 1 of it at 90 (fee
+    # 0.4): every part gives up half. e1 sells 1.5 (realized -15), e2 buys 0.5 (realized +5); the fee
+    # goes 3:1 by the quantity each traded.
+    world = World()
+    world.fill(world.order(BUY, "3", "100", execution="e1"), "3", "100")
+    world.fill(world.order(SELL, "1", "100", execution="e2"), "1", "100")
+    world.take()
+    liquidation = world.order(SELL, "1", None, order_type=OrderType.MARKET, execution="e1")
+    world.fill(liquidation, "1", "90", "0.4", liquidation=True)
+
+    assert world.kinds() == [
+        ("execution", "PositionChanged"),
+        ("execution", "PositionChanged"),
+        ("account", "PositionChanged"),
+        ("balances", "AccountState"),
+    ]
+    portfolio = world.portfolio
+    e1, e2 = portfolio.execution_ledger(ACC, "e1"), portfolio.execution_ledger(ACC, "e2")
+    assert (e1.signed_quantity(EX, SYM), e2.signed_quantity(EX, SYM)) == (D("1.5"), D("-0.5"))
+    assert portfolio.ledger(ACC).signed_quantity(EX, SYM) == D(1)
+    assert (e1.realized_pnl, e1.fees_paid) == (D(-15), D("0.3"))
+    assert (e2.realized_pnl, e2.fees_paid) == (D(5), D("0.1"))
+    assert portfolio.realized_pnl(ACC) == D(-10)
+
+
 def test_a_market_order_reserves_at_the_last_trade_price() -> None:
     world = World()
     world.trade("200")
