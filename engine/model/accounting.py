@@ -174,7 +174,7 @@ class _Lock:
 
 def _is_exactly_one(value: Decimal) -> bool:
     """``Decimal("1")`` itself (not ``1.0``): multiplying by it changes neither digits nor exponent."""
-    return value == ONE and value.as_tuple().exponent == 0
+    return value == ONE and value.same_quantum(ONE)
 
 
 def fraction(value: Decimal) -> Decimal:
