@@ -19,7 +19,7 @@ from pathlib import Path
 
 from adapters.files import load_bar_csv
 from engine.backtest import run_backtest
-from engine.config import NodeConfig, config_from_dict
+from engine.config import NodeConfig, default_backtest_config
 from engine.messages import Bar
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "btc-perp-1m.csv"
@@ -28,43 +28,8 @@ TARGET = 110_000
 
 
 def make_config() -> NodeConfig:
-    return config_from_dict(
-        {
-            "exchanges": [{"id": "binance", "name": "Binance"}],
-            "instruments": [
-                {
-                    "symbol": "BTCUSDT",
-                    "base_currency": "BTC",
-                    "quote_currency": "USDT",
-                    "min_order_size": "0.001",
-                    "max_order_size": "1000",
-                    "price_precision": 2,
-                    "quantity_precision": 3,
-                    "tick_size": "0.01",
-                    "exchange_id": "binance",
-                    "trading_types": ["futures"],
-                    "contract_specifications": {"max_leverage": 125, "maintenance_margin_rate": "0.004"},
-                }
-            ],
-            "accounts": [
-                {
-                    "account_id": "main",
-                    "exchange_id": "binance",
-                    "account_type": "futures",
-                    "balance": {"USDT": "1000000"},
-                }
-            ],
-            "strategies": [
-                {
-                    "strategy": "strategies.ema_cross:EmaCross",
-                    "account_id": "main",
-                    "exchange_id": "binance",
-                    "symbol": "BTCUSDT",
-                    "params": {"fast": 10, "slow": 20, "size": "1"},
-                }
-            ],
-        }
-    )
+    params = {"fast": 10, "slow": 20, "size": "1"}
+    return default_backtest_config("strategies.ema_cross:EmaCross", params, fees=False)
 
 
 def run_once(config: NodeConfig, bars: list[Bar]) -> float:

@@ -48,14 +48,11 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import msgspec
-
 from engine.backtest import run_backtest
-from engine.config import NodeConfig, config_from_dict
-from engine.messages import Bar, TradeTick
-from engine.model import OrderSide
+from engine.config import NodeConfig, default_backtest_config
+from engine.messages import TradeTick
 from engine.node import Node
-from engine.strategy import Strategy
+from strategies.ema_cross import EmaCross
 
 TICKS = 1_000_000
 RUNS = 3
@@ -68,88 +65,23 @@ MEMORY_SIZES = (("250k", 250_000), ("1m", 1_000_000))
 sys.modules.setdefault("bench_pipeline", sys.modules[__name__])
 
 
-class PipelineCrossParams(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    fast: int = 10
-    slow: int = 20
-    size: Decimal = Decimal("0.5")
-    interval: str = "1m"
-
-
-class PipelineCross(Strategy):
-    """Counts every tick and keeps its price; on every bar, an EMA cross that flips long and short."""
-
-    Params = PipelineCrossParams
+class PipelineCross(EmaCross):
+    """The bundled EMA cross on one-minute bars, plus a reaction to every tick (count it, keep its price)."""
 
     def on_start(self) -> None:
+        super().on_start()
         self.ticks = 0
         self.last_price = Decimal(0)
-        self.alpha_fast = Decimal(2) / (self.p.fast + 1)
-        self.alpha_slow = Decimal(2) / (self.p.slow + 1)
-        self.ema_fast: Decimal | None = None
-        self.ema_slow = Decimal(0)
-        self.above = False
-        self.target = Decimal(0)
         self.subscribe_trades()
-        self.subscribe_bars(self.p.interval)
 
     def on_trade(self, tick: TradeTick) -> None:
         self.ticks += 1
         self.last_price = tick.price
 
-    def on_bar(self, bar: Bar) -> None:
-        close = bar.close
-        if self.ema_fast is None:
-            self.ema_fast = self.ema_slow = close
-            return
-        self.ema_fast += self.alpha_fast * (close - self.ema_fast)
-        self.ema_slow += self.alpha_slow * (close - self.ema_slow)
-        above = self.ema_fast > self.ema_slow
-        if above == self.above:
-            return
-        self.above = above
-        target = self.p.size if above else -self.p.size
-        delta = target - self.target
-        self.target = target
-        self.submit_order(OrderSide.BUY if delta > 0 else OrderSide.SELL, abs(delta))
-
 
 def make_config() -> NodeConfig:
-    return config_from_dict(
-        {
-            "exchanges": [{"id": "binance", "name": "Binance"}],
-            "instruments": [
-                {
-                    "symbol": "BTCUSDT",
-                    "base_currency": "BTC",
-                    "quote_currency": "USDT",
-                    "min_order_size": "0.001",
-                    "max_order_size": "1000",
-                    "price_precision": 1,
-                    "quantity_precision": 3,
-                    "tick_size": "0.1",
-                    "exchange_id": "binance",
-                    "trading_types": ["futures"],
-                    "contract_specifications": {"max_leverage": 125, "maintenance_margin_rate": "0.004"},
-                }
-            ],
-            "accounts": [
-                {
-                    "account_id": "main",
-                    "exchange_id": "binance",
-                    "account_type": "futures",
-                    "balance": {"USDT": "1000000"},
-                }
-            ],
-            "strategies": [
-                {
-                    "strategy": "bench_pipeline:PipelineCross",  # this file (see the alias below)
-                    "account_id": "main",
-                    "exchange_id": "binance",
-                    "symbol": "BTCUSDT",
-                }
-            ],
-        }
-    )
+    # "bench_pipeline:PipelineCross" is this file (see the alias above)
+    return default_backtest_config("bench_pipeline:PipelineCross", {"size": "0.5"}, fees=False)
 
 
 def generate_ticks(n: int, seed: int = 7) -> Iterator[TradeTick]:

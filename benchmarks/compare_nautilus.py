@@ -82,7 +82,7 @@ from nautilus_trader.trading.strategy import Strategy as NautilusStrategy
 
 from adapters.files import load_bar_csv
 from engine.backtest import run_backtest
-from engine.config import NodeConfig, config_from_dict
+from engine.config import NodeConfig, default_backtest_config
 from engine.messages import Bar
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "btc-perp-1m.csv"
@@ -221,42 +221,9 @@ def run_nautilus(instrument: CryptoPerpetual, bars: list[NautilusBar]) -> tuple[
 
 
 def metaexpert_config() -> NodeConfig:
-    return config_from_dict(
-        {
-            "exchanges": [{"id": "binance"}],
-            "instruments": [
-                {
-                    "symbol": "BTCUSDT",
-                    "base_currency": "BTC",
-                    "quote_currency": "USDT",
-                    "min_order_size": "0.001",
-                    "max_order_size": "1000",
-                    "price_precision": 2,
-                    "quantity_precision": 3,
-                    "tick_size": "0.01",
-                    "exchange_id": "binance",
-                    "trading_types": ["futures"],
-                    "contract_specifications": {"max_leverage": 125},
-                }
-            ],
-            "accounts": [
-                {
-                    "account_id": "main",
-                    "exchange_id": "binance",
-                    "account_type": "futures",
-                    "balance": {"USDT": str(BALANCE)},
-                }
-            ],
-            "strategies": [
-                {
-                    "strategy": "strategies.ema_cross:EmaCross",
-                    "account_id": "main",
-                    "exchange_id": "binance",
-                    "symbol": "BTCUSDT",
-                    "params": {"fast": FAST, "slow": SLOW, "size": "1"},
-                }
-            ],
-        }
+    params = {"fast": FAST, "slow": SLOW, "size": "1"}
+    return default_backtest_config(
+        "strategies.ema_cross:EmaCross", params, balance=Decimal(BALANCE), fees=False
     )
 
 

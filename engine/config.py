@@ -143,10 +143,12 @@ def default_backtest_config(
     exchange_id: str = "binance",
     symbol: str = "BTCUSDT",
     balance: Decimal = Decimal(1_000_000),
+    fees: bool = True,
 ) -> NodeConfig:
     """What ``backtest`` runs without ``--config``: a Binance-like USD-M perpetual and a futures
     account of ``balance`` USDT on the simulated exchange, fees at Binance's base tier
-    (maker 0.02 %, taker 0.05 %), maintenance margin 0.4 %, leverage up to 125x."""
+    (maker 0.02 %, taker 0.05 %; none with ``fees=False``), maintenance margin 0.4 %, leverage up
+    to 125x."""
     base = symbol.removesuffix("USDT") or symbol
     return config_from_dict(
         {
@@ -166,8 +168,8 @@ def default_backtest_config(
                     "contract_specifications": {
                         "max_leverage": 125,
                         "maintenance_margin_rate": "0.004",
-                        "maker_fee": "0.0002",
-                        "taker_fee": "0.0005",
+                        "maker_fee": "0.0002" if fees else "0",
+                        "taker_fee": "0.0005" if fees else "0",
                         "futures_type": "usd_m",
                     },
                 }

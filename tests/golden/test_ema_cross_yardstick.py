@@ -18,7 +18,7 @@ import pytest
 
 from adapters.files import load_bar_csv
 from engine.backtest import run_backtest
-from engine.config import config_from_dict
+from engine.config import NodeConfig, default_backtest_config
 
 BARS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "btc-perp-1m.csv"
 MINUTE_NS = 60_000_000_000
@@ -56,50 +56,19 @@ def independent_fills(path: Path, fast: int = 10, slow: int = 20) -> list[tuple[
     return fills
 
 
-def no_fee_config() -> object:
-    return config_from_dict(
-        {
-            "exchanges": [{"id": "binance"}],
-            "instruments": [
-                {
-                    "symbol": "BTCUSDT",
-                    "base_currency": "BTC",
-                    "quote_currency": "USDT",
-                    "min_order_size": "0.001",
-                    "max_order_size": "1000",
-                    "price_precision": 2,
-                    "quantity_precision": 3,
-                    "tick_size": "0.01",
-                    "exchange_id": "binance",
-                    "trading_types": ["futures"],
-                    "contract_specifications": {"max_leverage": 125},
-                }
-            ],
-            "accounts": [
-                {
-                    "account_id": "main",
-                    "exchange_id": "binance",
-                    "account_type": "futures",
-                    "balance": {"USDT": "10000000"},
-                }
-            ],
-            "strategies": [
-                {
-                    "strategy": "strategies.ema_cross:EmaCross",
-                    "account_id": "main",
-                    "exchange_id": "binance",
-                    "symbol": "BTCUSDT",
-                    "params": {"fast": 10, "slow": 20, "size": "1"},
-                }
-            ],
-        }
+def no_fee_config() -> NodeConfig:
+    return default_backtest_config(
+        "strategies.ema_cross:EmaCross",
+        {"fast": 10, "slow": 20, "size": "1"},
+        balance=Decimal(10_000_000),
+        fees=False,
     )
 
 
 @pytest.fixture(scope="module")
 def engine_fills() -> list[tuple[int, str, Decimal, Decimal, Decimal]]:
     data = load_bar_csv(BARS, exchange_id="binance", symbol="BTCUSDT")
-    _, report = run_backtest(no_fee_config(), data)  # type: ignore[arg-type]
+    _, report = run_backtest(no_fee_config(), data)
     (execution,) = report.executions
     return [(f.ts_event, f.side.value, f.price, f.quantity, f.fee) for f in execution.fills]
 
