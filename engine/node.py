@@ -115,6 +115,9 @@ class Node:
         # per execution, what sample_equity needs, looked up once: (account, execution, quote
         # currency, initial equity, the recorder's curve); built at the first sample
         self._samplers: list[tuple[str, str, str, Decimal, list[EquitySample]]] = []
+        # execution id -> (what the metrics were computed from, the metrics): a stop and the report
+        # that follows it ask for the same figures
+        self._metrics: dict[str, tuple[tuple[object, ...], PerformanceMetrics]] = {}
         # the hot path of process(): no isinstance and no attribute chains per input
         self._advance_to = self.clock.advance_to if isinstance(self.clock, SimulatedClock) else None
         self._data_process = self.data.process
@@ -296,17 +299,35 @@ class Node:
         record = self.recorder.records[execution_id]
         ledger = self.portfolio.execution_ledger(strategy.account_id, execution_id)
         now = self.clock.timestamp_ns()
-        return compute_metrics(
+        exposure_ns = record.open_exposure(now)
+        realized, unrealized = ledger.realized_pnl, ledger.unrealized_pnl
+        # the Recorder only appends, so these pin down everything compute_metrics reads
+        inputs = (
+            now,
+            len(record.curve),
+            record.curve[-1:],
+            len(record.trades),
+            record.fees,
+            realized,
+            unrealized,
+            exposure_ns,
+        )
+        cached = self._metrics.get(execution_id)
+        if cached is not None and cached[0] == inputs:
+            return cached[1]
+        metrics = compute_metrics(
             initial_equity=self._initial_equity[execution_id],
             curve=record.curve,
             trades=record.trades,
-            realized_pnl=ledger.realized_pnl,
-            unrealized_pnl=ledger.unrealized_pnl,
+            realized_pnl=realized,
+            unrealized_pnl=unrealized,
             fees=record.fees,
-            exposure_ns=record.open_exposure(now),
+            exposure_ns=exposure_ns,
             start_ns=self.start_ns,
             end_ns=now,
         )
+        self._metrics[execution_id] = (inputs, metrics)
+        return metrics
 
     def _performance_builtins(self, execution_id: str) -> dict[str, object]:
         result: dict[str, object] = msgspec.to_builtins(self.performance(execution_id))
@@ -321,4 +342,3 @@ def _require_id(value: str, field: str) -> None:
 def _builtins(params: Any) -> dict[str, object]:
     result: dict[str, object] = msgspec.to_builtins(params)
     return result
-

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -123,9 +124,9 @@ def replay(
     memory does not grow with the journal. With ``until_ns`` the replay stops at the first input
     after that time, and only outputs recorded before it are verified.
     """
-    records = _records(reader)
-    first = next(records, None)
-    start_ns = reader.header.started_ns if first is None else first.message.ts_event
+    batches = reader.batches()
+    first = next(batches, [])  # batches are never empty: the first record, if any, is first[0]
+    start_ns = first[0].message.ts_event if first else reader.header.started_ns
     node = Node(node_config(reader), start_ns=start_ns, strategy_overrides=overrides)
     check = _Verifier()
     if verify:
@@ -135,21 +136,32 @@ def replay(
     node.start()
     started = time.perf_counter()
     inputs = 0
-    pace = _Pacer(speed)
+    pace = _Pacer(speed) if speed is not None else None
+    process = node.process
+    expected = check.expected
     cut = False
-    if first is not None:
-        for rec in _chain(first, records):
+    # one loop over each decoded block, with the common case (market data, no pacing) inline: this
+    # runs once per record
+    for batch in chain((first,), batches):
+        for rec in batch:
+            msg = rec.message
             if rec.kind is RecordKind.INPUT:
-                if until_ns is not None and rec.message.ts_event > until_ns:
+                if until_ns is not None and msg.ts_event > until_ns:
                     cut = True
                     break
-                pace(rec.message.ts_event)
-                feed(node, rec)
+                if pace is not None:
+                    pace(msg.ts_event)
+                if rec.route == topics.DATA_ENGINE:
+                    process(msg)
+                else:
+                    feed(node, rec)
                 inputs += 1
             elif verify:
-                check.expected.append(rec)
+                expected.append(rec)
             if verify:
                 check.compare()
+        if cut:
+            break
     node.stop()
     if verify and not cut:
         check.compare()
@@ -204,21 +216,14 @@ def _records(reader: JournalReader) -> Iterator[Record]:
         yield from batch
 
 
-def _chain(first: Record, rest: Iterator[Record]) -> Iterator[Record]:
-    yield first
-    yield from rest
-
-
 class _Pacer:
-    """Sleeps so recorded time passes ``speed`` times faster than it did (``None``: no waiting)."""
+    """Sleeps so recorded time passes ``speed`` times faster than it did."""
 
-    def __init__(self, speed: float | None) -> None:
+    def __init__(self, speed: float) -> None:
         self.speed = speed
         self.origin: tuple[int, float] | None = None
 
     def __call__(self, ts: int) -> None:
-        if self.speed is None:
-            return
         if self.origin is None:
             self.origin = (ts, time.perf_counter())
             return

@@ -69,6 +69,7 @@ from engine.messages import (
     SubscribeData,
     TimerEvent,
     TradeTick,
+    UnsubscribeData,
 )
 from engine.model import (
     ExecutionStatus,
@@ -166,6 +167,8 @@ class Strategy(Actor):
         self.p: Any = params if params is not None else self.Params()
         self._data_open = False
         self._commands_topic = topics.strategy_commands(self.execution_id)
+        # (exchange, symbol, data type, interval) -> the bus subscription that delivers it
+        self._streams: dict[_StreamKey, tuple[str, Callable[[Any], None]]] = {}
         self.errors = 0
         self.bus.register_endpoint(topics.strategy_control(self.execution_id), self._on_control)
 
@@ -258,28 +261,67 @@ class Strategy(Actor):
     def subscribe_bars(
         self, interval: str, symbol: str | None = None, exchange_id: str | None = None
     ) -> None:
-        exchange_id, symbol = self._instrument_key(exchange_id, symbol)
-        self._request_data(exchange_id, symbol, DataType.BAR, interval)
-        self.subscribe(topics.bars(exchange_id, symbol, interval), self._data_handler(self.on_bar))
+        """Bars of ``interval`` (``"1m"``, ``"100t"``, ...) to ``on_bar``, until unsubscribed or stopped."""
+        self._open_stream(self._stream(exchange_id, symbol, DataType.BAR, interval), self.on_bar)
 
     def subscribe_trades(self, symbol: str | None = None, exchange_id: str | None = None) -> None:
-        exchange_id, symbol = self._instrument_key(exchange_id, symbol)
-        self._request_data(exchange_id, symbol, DataType.TRADE, "")
-        self.subscribe(topics.trades(exchange_id, symbol), self._data_handler(self.on_trade))
+        self._open_stream(self._stream(exchange_id, symbol, DataType.TRADE), self.on_trade)
 
     def subscribe_quotes(self, symbol: str | None = None, exchange_id: str | None = None) -> None:
-        exchange_id, symbol = self._instrument_key(exchange_id, symbol)
-        self._request_data(exchange_id, symbol, DataType.QUOTE, "")
-        self.subscribe(topics.quotes(exchange_id, symbol), self._data_handler(self.on_quote))
+        self._open_stream(self._stream(exchange_id, symbol, DataType.QUOTE), self.on_quote)
 
     def subscribe_book(self, symbol: str | None = None, exchange_id: str | None = None) -> None:
-        exchange_id, symbol = self._instrument_key(exchange_id, symbol)
-        self._request_data(exchange_id, symbol, DataType.BOOK, "")
-        self.subscribe(topics.book(exchange_id, symbol), self._data_handler(self.on_book))
+        self._open_stream(self._stream(exchange_id, symbol, DataType.BOOK), self.on_book)
 
-    def _request_data(self, exchange_id: str, symbol: str, data_type: DataType, interval: str) -> None:
+    def unsubscribe_bars(
+        self, interval: str, symbol: str | None = None, exchange_id: str | None = None
+    ) -> None:
+        self._close_stream(self._stream(exchange_id, symbol, DataType.BAR, interval))
+
+    def unsubscribe_trades(self, symbol: str | None = None, exchange_id: str | None = None) -> None:
+        self._close_stream(self._stream(exchange_id, symbol, DataType.TRADE))
+
+    def unsubscribe_quotes(self, symbol: str | None = None, exchange_id: str | None = None) -> None:
+        self._close_stream(self._stream(exchange_id, symbol, DataType.QUOTE))
+
+    def unsubscribe_book(self, symbol: str | None = None, exchange_id: str | None = None) -> None:
+        self._close_stream(self._stream(exchange_id, symbol, DataType.BOOK))
+
+    def _stream(
+        self, exchange_id: str | None, symbol: str | None, data_type: DataType, interval: str = ""
+    ) -> _StreamKey:
+        exchange_id, symbol = self._instrument_key(exchange_id, symbol)
+        return (exchange_id, symbol, data_type, interval)
+
+    def _open_stream(self, key: _StreamKey, handler: Callable[[Any], None]) -> None:
+        """Subscribe once per stream (a second subscribe would deliver every message twice) and tell
+        the DataEngine, which asks the venue for it when this is its first subscriber."""
+        if key in self._streams:
+            return
+        topic = _stream_topic(key)
+        deliver = self._data_handler(handler)
+        self._streams[key] = (topic, deliver)
+        self._request_data(SubscribeData, key)
+        self.subscribe(topic, deliver)
+
+    def _close_stream(self, key: _StreamKey) -> None:
+        stream = self._streams.pop(key, None)
+        if stream is not None:
+            self.unsubscribe(*stream)
+            self._request_data(UnsubscribeData, key)
+
+    def _release(self) -> None:
+        """Stopping (or a failed start) also gives back every data stream: a stopped strategy must not
+        keep a venue feed open."""
+        super()._release()
+        while self._streams:
+            key, _stream = self._streams.popitem()
+            self._request_data(UnsubscribeData, key)
+
+    def _request_data(self, kind: type[SubscribeData | UnsubscribeData], key: _StreamKey) -> None:
         now = self.clock.timestamp_ns()
-        request = SubscribeData(
+        exchange_id, symbol, data_type, interval = key
+        request = kind(
             exchange_id=exchange_id,
             symbol=symbol,
             data_type=data_type,
@@ -572,6 +614,20 @@ class Strategy(Actor):
 
 class StrategyError(EngineError):
     """A strategy asked for something about an order or instrument it does not own."""
+
+
+_StreamKey = tuple[str, str, DataType, str]  # exchange_id, symbol, data type, bar interval ("" if none)
+
+
+def _stream_topic(key: _StreamKey) -> str:
+    exchange_id, symbol, data_type, interval = key
+    if data_type is DataType.BAR:
+        return topics.bars(exchange_id, symbol, interval)
+    if data_type is DataType.TRADE:
+        return topics.trades(exchange_id, symbol)
+    if data_type is DataType.QUOTE:
+        return topics.quotes(exchange_id, symbol)
+    return topics.book(exchange_id, symbol)
 
 
 def _decimal(value: Number | None) -> Decimal | None:
