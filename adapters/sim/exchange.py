@@ -14,7 +14,8 @@ What it does (the matching rules live in ``matching`` and ``fill_model``):
   ``SIM-<n>``, n counting the submissions it received), ``OrderRejected`` (definitive),
   ``OrderFilled`` (fill id ``SIM-F-<n>``, fee in the quote currency), ``OrderCancelled`` (``user``,
   ``expired``, ``ioc remainder``, ``fok unfilled``, ``post_only_would_take``, ``reduce_only``,
-  ``insufficient_balance``/``insufficient_margin``), ``OrderUpdated`` and ``OrderStatusReport``. A
+  ``insufficient_balance``/``insufficient_margin``), ``OrderUpdated`` and ``OrderStatusReport`` (with
+  the order's cumulative fee, as Bybit's order query gives it). A
   cancel or modify the venue refuses (unknown or closed order, bad values) is answered with an
   ``OrderStatusReport`` of the order as it is, its reason starting ``cancel_rejected:`` or
   ``modify_rejected:``: there is no rejection event for those, and the truth settles the OMS.
@@ -467,6 +468,7 @@ class SimulatedExchange(Actor):
                 reason=reason or "unknown_order",
             )
         else:
+            instrument = self._markets[order.symbol].instrument
             report = OrderStatusReport(
                 ts_event=now,
                 ts_init=now,
@@ -479,6 +481,8 @@ class SimulatedExchange(Actor):
                 filled_quantity=order.filled,
                 average_price=order.average_price,
                 reason=reason or order.reason,
+                fee=order.fees,
+                fee_currency=instrument.quote_currency if instrument is not None else "",
             )
         self._outbox.send(report)
 
@@ -668,7 +672,7 @@ class SimulatedExchange(Actor):
         except AccountingError:  # the price moved past what was locked (an order that waited for a price)
             self._finish(order, INSUFFICIENT_BALANCE if ledger.is_spot else INSUFFICIENT_MARGIN, ts)
             return False
-        order.record_fill(quantity, price)
+        order.record_fill(quantity, price, charged)
         self._fill_seq += 1
         filled = OrderFilled(
             ts_event=ts,

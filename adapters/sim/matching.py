@@ -37,6 +37,7 @@ class SimOrder:
         "exchange_order_id",
         "execution_id",
         "expire_time",
+        "fees",
         "filled",
         "fills",
         "key",
@@ -95,6 +96,7 @@ class SimOrder:
         self.position_side = position_side
         self.filled = ZERO
         self.notional = ZERO
+        self.fees = ZERO  # in the instrument's quote currency
         self.fills = 0
         self.locked = False  # funds of the remainder are locked in the venue ledger
         self.reduces = False  # may only reduce a futures position (reduce-only, or a hedge-mode close)
@@ -120,9 +122,10 @@ class SimOrder:
     def average_price(self) -> Decimal | None:
         return self.notional / self.filled if self.filled else None
 
-    def record_fill(self, quantity: Decimal, price: Decimal) -> None:
+    def record_fill(self, quantity: Decimal, price: Decimal, fee: Decimal) -> None:
         self.filled += quantity
         self.notional += price * quantity
+        self.fees += fee
         self.fills += 1
         self.status = OrderStatus.FILLED if self.filled >= self.quantity else OrderStatus.PARTIAL
 

@@ -94,6 +94,10 @@ class OrderStatusReport(OrderEvent, frozen=True, kw_only=True, gc=False):
     filled_quantity: Decimal
     average_price: Decimal | None = None
     reason: str = ""
+    # every fee the order has paid so far, when the venue's order query says (Bybit's cumExecFee);
+    # None when it does not (Binance's order query has no fee)
+    fee: Decimal | None = None
+    fee_currency: str = ""
 
 
 class PositionEvent(Message, frozen=True, kw_only=True, gc=False):

@@ -122,7 +122,7 @@ def test_an_order_the_venue_never_confirmed_stays_pending_in_doubt_until_the_que
 
 def test_a_lost_fill_is_recovered_from_the_venues_answer_to_a_query():
     # the venue filled 1 at 99 (maker) but the OrderFilled never arrived; its report recovers the
-    # quantity and the price (a reconciliation fill carries no fee: the venue's trade history has it)
+    # quantity, the price and the fee the order paid
     scenario = run(
         misbehaving(RESTING_BID, {"action": "drop_fill", "order_seq": 1}),
         [trade(1, "100"), trade(2, "98")],
@@ -140,9 +140,9 @@ def test_a_lost_fill_is_recovered_from_the_venues_answer_to_a_query():
         f"recon-{bid.order_id}-1",
         D(99),
         D(1),
-        D(0),
+        D("0.099"),
     )
     assert (bid.status, bid.filled_quantity, bid.average_fill_price) == (OrderStatus.FILLED, D(1), D(99))
     assert scenario.ledger.signed_quantity(EX, SYM) == D(1)
-    assert scenario.balance() == D(10000)  # the fee of the lost fill is not known to the Portfolio
+    assert scenario.balance() == scenario.venue.account.balance["USDT"] == D("9999.901")
     scenario.assert_healthy()

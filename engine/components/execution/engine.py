@@ -44,8 +44,10 @@ operator, publishes on ``order_events(EXTERNAL_EXECUTION)``). Robustness:
   any definitive event clears the flag. ``OrderStatusReport`` settles the order: the events it implies
   (accepted, a reconciliation fill ``recon-<client id>-<filled>`` for quantity we missed, cancelled,
   rejected) are applied and published first, then the report itself. A reconciliation fill is priced
-  so the order's average matches the venue's (the report's average price when it is the first fill)
-  and carries no fee: the venue's trade history, not a status report, is where fees are recovered.
+  so the order's average matches the venue's (the report's average price when it is the first fill).
+  Its fee is what the venue says the order paid (``report.fee``, cumulative) less the fees of the fills
+  we did hear of, so balances match the venue's; a venue whose order query has no fee (``None``)
+  gives a fee-less fill, logged as ``reconciliation_fill_fee_unknown``.
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ NO_CLIENT = "exec.no_client"
 NO_EMULATOR = "exec.no_emulator"
 
 
+_ZERO = Decimal(0)
+
 class ExecutionEngine(Actor):
     """The order management system (see the module docstring).
 
@@ -151,6 +155,7 @@ class ExecutionEngine(Actor):
         }
         self._held_by_emulator: set[str] = set()  # client ids routed to the emulator
         self._fills: set[tuple[str, str]] = set()  # (client_order_id, fill_id) applied
+        self._fees: dict[str, Decimal] = {}  # client order id -> fees of its fills so far (open orders)
         self._in_doubt: dict[str, None] = {}  # ordered set of client ids
         self._topics: dict[str, str] = {}
         self.unmatched: list[OrderEvent] = []
@@ -387,9 +392,15 @@ class ExecutionEngine(Actor):
             order.in_doubt = False
             self._in_doubt.pop(order.order_id, None)
 
+    def _count_fee(self, order: Order, fee: Decimal) -> None:
+        """Keep what an open order has paid, for a later reconciliation fill's fee."""
+        if fee and not order.is_terminal:
+            self._fees[order.order_id] = self._fees.get(order.order_id, _ZERO) + fee
+
     def _finished(self, order: Order) -> None:
         if order.is_terminal:
             self._held_by_emulator.discard(order.order_id)
+            self._fees.pop(order.order_id, None)
 
     def _on_accepted(self, order: Order, event: OrderAccepted) -> list[OrderEvent]:
         status = order.status
@@ -420,6 +431,7 @@ class ExecutionEngine(Actor):
             return []
         if event.fill_id:
             self._fills.add(key)
+        self._count_fee(order, event.fee)
         self._record_exchange_id(order, event.exchange_order_id)
         self._settled(order)
         self._finished(order)
@@ -510,6 +522,7 @@ class ExecutionEngine(Actor):
                 order, report, lambda: order.apply_fill(fill.quantity, fill.price, ts)
             ):
                 self._fills.add((order.order_id, fill.fill_id))
+                self._count_fee(order, fill.fee)
                 published.append(fill)
         elif missing < 0:
             self.log.warning(
@@ -547,6 +560,12 @@ class ExecutionEngine(Actor):
             self.illegal_transitions += 1
             self.log.error("reconciliation_fill_without_price", client_order_id=order.order_id)
             return None
+        fee, fee_currency = _ZERO, order.instrument.quote_currency
+        if report.fee is None:
+            self.log.warning("reconciliation_fill_fee_unknown", client_order_id=order.order_id)
+        else:
+            fee = report.fee - self._fees.get(order.order_id, _ZERO)
+            fee_currency = report.fee_currency or fee_currency
         return OrderFilled(
             **common,
             exchange_order_id=report.exchange_order_id or order.exchange_order_id,
@@ -554,8 +573,8 @@ class ExecutionEngine(Actor):
             side=order.side,
             price=price,
             quantity=missing,
-            fee=Decimal(0),
-            fee_currency=order.instrument.quote_currency,
+            fee=fee,
+            fee_currency=fee_currency,
             liquidity_side=LiquiditySide.TAKER,
             position_side=order.position_side,
         )

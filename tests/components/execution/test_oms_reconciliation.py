@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from oms_world import EXEC, World
+from structlog.testing import capture_logs
 
 from engine.messages import OrderFilled, OrderRejected, OrderStatusReport, QueryOrder
 from engine.model import OrderStatus, OrderType
@@ -78,6 +79,35 @@ def test_a_missed_fill_is_priced_so_the_orders_average_matches_the_venues() -> N
     order = world.order(cid)
     assert (order.filled_quantity, order.average_fill_price) == (D(2), D(101))
     assert world.events()[-2].price == D(102)
+
+
+def test_a_missed_fill_pays_what_the_venue_says_the_order_paid_less_the_fees_we_heard_of() -> None:
+    world = World()
+    cid = world.submit(quantity=D(3)).client_order_id
+    world.filled(cid, "1", "100", fee=D("0.05"))
+    world.report(cid, OrderStatus.PARTIAL, "2", average_price=D(100), fee=D("0.12"), fee_currency="USDT")
+    first = world.events()[-2]
+    assert isinstance(first, OrderFilled) and (first.quantity, first.fee) == (D(1), D("0.07"))
+
+    # a later report counts the reconciliation fill's fee as heard of too
+    world.report(cid, OrderStatus.FILLED, "3", average_price=D(100), fee=D("0.2"), fee_currency="USDT")
+    second = world.events()[-2]
+    assert isinstance(second, OrderFilled) and (second.quantity, second.fee, second.fee_currency) == (
+        D(1),
+        D("0.08"),
+        "USDT",
+    )
+
+
+def test_a_venue_whose_report_has_no_fee_gives_a_fee_less_fill_and_says_so() -> None:
+    world = World()
+    cid = world.submit(quantity=D(2)).client_order_id
+    with capture_logs() as logs:
+        world.report(cid, OrderStatus.FILLED, "2", average_price=D(100))
+    fill = world.events()[-2]
+    assert isinstance(fill, OrderFilled) and fill.fee == D(0)
+    warnings = [log["event"] for log in logs if log["log_level"] == "warning"]
+    assert warnings == ["reconciliation_fill_fee_unknown"]
 
 
 def test_the_same_report_twice_adds_the_missed_fill_once() -> None:
