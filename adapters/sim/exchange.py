@@ -330,6 +330,10 @@ class SimulatedExchange(Actor):
         if order.reduces and not self._reducible(ledger, instrument, order):
             raise _Refused("reduce_only_rejected", "the order may only reduce a position, and there is none")
         reference = market.taker_price(cmd.side)
+        if cmd.trigger_price is not None:
+            met = market.stop_fill_price(cmd.side, cmd.trigger_price, cmd.ts_event)
+            if met is not None:
+                reference = (met, INFINITE)
         if (
             reference is not None
             and cmd.post_only
@@ -567,7 +571,7 @@ class SimulatedExchange(Actor):
                 # Market.liquidates, inlined; a liquidation updates the thresholds read here
                 if price <= market.long_liquidation or price >= market.short_liquidation:
                     self._liquidate_due(market, price, ts)
-        market.bar_close = bar.close
+        market.bar_close, market.bar_ts = bar.close, ts
 
     def _market(self, symbol: str) -> Market:
         """The instrument's market, made on first sight; an instrument the Store learns later is bound

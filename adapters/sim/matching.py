@@ -9,7 +9,7 @@ Our orders never meet each other: each one is matched against the market data on
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -216,6 +216,7 @@ class Market:
         "ask_size",
         "bar_close",
         "bar_interval",
+        "bar_ts",
         "bid",
         "bid_size",
         "buys",
@@ -249,6 +250,7 @@ class Market:
         self.ask_size = ZERO
         self.last_trade: Decimal | None = None
         self.bar_close: Decimal | None = None
+        self.bar_ts = -1  # ts_event of the last bar that drove this market
         self.bar_interval = ""
 
     def bind(self, instrument: TradingInstrument) -> None:
@@ -300,6 +302,19 @@ class Market:
         if self.bar_close is not None and not self.next_open:
             return self.bar_close, INFINITE
         return None
+
+    def stop_fill_price(self, side: OrderSide, trigger_price: Decimal, ts: int) -> Decimal | None:
+        """Where a stop the emulator released on this market's last bar met the market (the emulator
+        says where: ``SubmitOrder.trigger_price``), rounded to the tick against the order. None unless
+        bars alone drive this market and ``ts`` is that bar's: with ticks, or once another bar came,
+        the order takes the price of the moment like any market order."""
+        if self.bar_ts != ts or self.last_trade is not None or self.bid is not None:
+            return None
+        tick = self.instrument.tick_size if self.instrument is not None else None
+        if not tick:
+            return trigger_price
+        rounding = ROUND_CEILING if side is OrderSide.BUY else ROUND_FLOOR
+        return (trigger_price / tick).to_integral_value(rounding) * tick
 
     def estimate(self, side: OrderSide) -> Decimal | None:
         """The best guess of a market order's price now (to lock funds for it), or None without data."""

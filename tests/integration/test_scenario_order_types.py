@@ -3,6 +3,7 @@
 Fees: maker 0.1 %, taker 0.2 % of price x quantity, in USDT. Account: futures, 10,000 USDT, 1x.
 Stop, stop-limit and trailing-stop orders are held by the OrderEmulator and released to the venue
 with the same client order id (a stop and a trailing stop as market orders, a stop-limit as a limit).
+Stops fired by bars: ``test_scenario_bar_stops``.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ OHLC = [
     ("101", "102.6", "100.9", "102.5"),  # 9: RSI crosses above 70 while flat -> short at 102.5
     ("102.5", "102.8", "101.2", "101.5"),
     ("101.5", "104.03", "101.4", "104"),  # 11: crosses above 70 again while short: ignored
-    ("104", "105.5", "103.9", "105"),  # 12: high reaches the stop 104.04 -> market buy at the close, 105
+    ("104", "105.5", "103.9", "105"),  # 12: high goes through the stop 104.04 -> bought back at 104.04
     ("105", "107.2", "104.9", "107"),
     ("107", "107.3", "105.8", "106"),
     ("106", "108.3", "105.9", "108"),  # 15: crosses above 70 while flat -> short at 108, SL 109.62, TP 105.30
@@ -175,8 +175,8 @@ def test_rsi_reversion_trades_exactly_and_exits_at_its_bracket_prices() -> None:
         (ts(8), "O-1-TP", "sell", D("101.48"), D("2"), D("0.040592")),
         # short 2 at 102.5: SL ceil(104.0375) = 104.04, TP floor(99.9375) = 99.93
         (ts(9), "O-2", "sell", D("102.5"), D("2"), D("0.1025")),
-        # bar 12: the stop 104.04 triggers; the released market order fills at the bar's close
-        (ts(12), "O-2-SL", "buy", D("105"), D("2"), D("0.105")),
+        # bar 12: rising from its open 104, the bar passes the stop 104.04: the stop fills there
+        (ts(12), "O-2-SL", "buy", D("104.04"), D("2"), D("0.104040")),
         # bar 15: short 2 at 108: SL 108 * 1.015 = 109.62, TP 108 * 0.975 = 105.30
         (ts(15), "O-3", "sell", D("108"), D("2"), D("0.108")),
         # bar 16: the TP limit fills at exactly 105.30

@@ -17,6 +17,9 @@ Held orders (``ORDER_EMULATOR`` endpoint, ``SubmitOrder`` of type stop, stop_lim
   a bar's span is still offered that bar's whole range).
 - Triggered (``triggers`` module), the order is released to ``exec_client(exchange_id)`` with the SAME
   client order id: a stop or trailing stop as a market order, a stop-limit as a limit at its ``price``.
+  Its ``trigger_price`` says where it met the market: the level that fired it, or, when a bar fired
+  it, the bar's open if the bar opened beyond a level that stood before it (a gap). A venue adapter
+  ignores it; the simulated venue fills there when bars alone drive the instrument.
 - ``CancelOrder`` / ``ModifyOrder`` / ``QueryOrder`` for a held order are answered here
   (``OrderCancelled``, ``OrderUpdated``, an ``OrderStatusReport`` ``pending``); for any other order
   (released, or unknown here) they go on to the venue. A GTD order still held at its expire time is
@@ -102,10 +105,11 @@ _RELEASED_TYPE = {
 class _Held:
     """One held order, its trigger state, and the band of prices that cannot change either."""
 
-    __slots__ = ("command", "high", "is_buy", "low", "rate", "since_ns", "stop_price", "trailing")
+    __slots__ = ("command", "high", "is_buy", "low", "met", "rate", "since_ns", "stop_price", "trailing")
 
     def __init__(self, command: SubmitOrder, since_ns: int) -> None:
         self.since_ns = since_ns
+        self.met: Decimal | None = None  # where it met the market, when a bar fired it
         self.is_buy = command.side is OrderSide.BUY
         self.rate = command.trailing_stop_callback_rate or Decimal(0)
         self.trailing = INACTIVE
@@ -126,6 +130,13 @@ class _Held:
             self._rebound()
             return fired
         return stop_triggered(command.side, self.stop_price, price)
+
+    @property
+    def trigger_price(self) -> Decimal:
+        """The level that fires the order now: its stop price, or where a trailing stop stands."""
+        if self.command.order_type is OrderType.TRAILING_STOP:
+            return self.trailing.trigger_price
+        return self.stop_price
 
     def _rebound(self) -> None:
         command = self.command
@@ -198,19 +209,43 @@ class _Watch:
             if self.bar_interval:
                 return
             self.bar_interval = bar.interval
-        self.observe(bar.low, bar.high, bar.ts_event)
-        self.observe(bar.high, bar.low, bar.ts_event)
+        if not self.orders:
+            return
+        # the levels in force when the bar opened: a bar that opens beyond one gapped through it
+        opening = {held.command.client_order_id: held.trigger_price for held in self.orders.values()}
+        self.observe(bar.low, bar.high, bar.ts_event, bar.open, opening)
+        self.observe(bar.high, bar.low, bar.ts_event, bar.open, opening)
 
-    def observe(self, buy_price: Decimal, sell_price: Decimal, bar_end_ns: int | None = None) -> None:
+    def observe(
+        self,
+        buy_price: Decimal,
+        sell_price: Decimal,
+        bar_end_ns: int | None = None,
+        bar_open: Decimal | None = None,
+        opening: dict[str, Decimal] | None = None,
+    ) -> None:
         fired = []
         for held in self.orders.values():
             if bar_end_ns is not None and held.since_ns >= bar_end_ns:
                 continue
             if held.observe(buy_price if held.is_buy else sell_price):
+                if bar_open is not None and opening is not None:
+                    held.met = _met(held, bar_open, opening.get(held.command.client_order_id))
                 fired.append(held)
         self.rebound()
         for held in fired:
             self.fire(held)
+
+
+def _met(held: _Held, bar_open: Decimal, level_at_open: Decimal | None) -> Decimal:
+    """Where a stop a bar fired met the market: at its level, the price passing through it, unless
+    the level stood before the bar and the bar opened beyond it (a gap): then at the open."""
+    level = held.trigger_price
+    if level != level_at_open:  # a trailing level the bar itself moved: the price came back through it
+        return level
+    if held.is_buy:
+        return max(level, bar_open)
+    return min(level, bar_open)
 
 
 class _Bracket:
@@ -409,6 +444,7 @@ class OrderEmulator(Actor):
             order_type=order_type,
             price=cmd.price if order_type is OrderType.LIMIT else None,
             stop_price=None,
+            trigger_price=held.trigger_price if held.met is None else held.met,
             trailing_stop_callback_rate=None,
             trailing_stop_activation_price=None,
             stop_loss_price=None,

@@ -28,6 +28,7 @@ from engine.model import (
 # In the order the engine checks them. ``rule.<code>`` carries a code of ``engine.model.RULE_CODES``.
 REASON_CODES: tuple[str, ...] = (
     "risk.halted",  # trading state halted: nothing new goes out
+    "risk.trigger_price",  # only the emulator sets trigger_price, on the stops it releases
     "exchange.unknown",
     "exchange.status",  # the exchange is in maintenance or offline
     "account.unknown",

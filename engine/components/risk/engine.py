@@ -190,6 +190,8 @@ class RiskEngine(Actor):
         """The candidate order if every check passes, else the first denial (order: ``REASON_CODES``)."""
         if self.state is TradingState.HALTED:
             return Denial("risk.halted", f"trading is halted ({self.state_reason})")
+        if cmd.trigger_price is not None:
+            return Denial("risk.trigger_price", "trigger_price is set by the order emulator alone")
         instrument = check_entities(self.store, cmd)
         if isinstance(instrument, Denial):
             return instrument

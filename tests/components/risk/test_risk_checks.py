@@ -47,6 +47,13 @@ def test_a_denied_order_reaches_the_oms_as_order_denied_with_code_and_reason() -
     assert world.engine.denials == {"risk.order_notional": 1}
 
 
+def test_a_strategy_order_carrying_the_emulators_trigger_price_is_refused() -> None:
+    # trigger_price tells the simulated venue where a released stop met a bar: a strategy setting it
+    # would choose its own fill price
+    outcome = World().submit(order_type=OrderType.MARKET, price=None, trigger_price=D(90))
+    assert reason_code(outcome) == "risk.trigger_price"
+
+
 # -- the spec's entities -------------------------------------------------------------------
 
 
