@@ -495,6 +495,9 @@ class SimulatedExchange(Actor):
     def _on_trade(self, tick: TradeTick) -> None:
         market = self._markets.get(tick.symbol) or self._market(tick.symbol)
         price = tick.price
+        bid, ask = market.bid, market.ask
+        if bid is not None and ask is not None and not bid <= price <= ask:
+            market.drop_quote()  # a trade outside the last quote proves it out of date
         if (
             market.active
             or tick.ts_event >= self._due_at

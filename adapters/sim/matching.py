@@ -286,11 +286,17 @@ class Market:
 
     # -- prices -----------------------------------------------------------------------------
 
+    def drop_quote(self) -> None:
+        """Forget the top of book until the next quote: the last trade is the price until then."""
+        self.bid = self.ask = None
+        self.bid_size = self.ask_size = ZERO
+
     def taker_price(self, side: OrderSide) -> tuple[Decimal, Decimal] | None:
         """Where an order on ``side`` takes liquidity now, and how much it can take there.
 
         The best opposite quote (its size bounds a limit order), else the last trade, else the last
-        bar's close (``bar_execution = "close"``); None means: wait for the next price.
+        bar's close (``bar_execution = "close"``); None means: wait for the next price. A trade outside
+        the quote drops it (``drop_quote``), so a stale quote never outranks a newer trade.
         """
         if side is OrderSide.BUY:
             if self.ask is not None:

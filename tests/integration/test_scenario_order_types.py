@@ -74,6 +74,38 @@ def test_market_orders_sent_on_quotes_buy_at_the_ask_and_sell_at_the_bid():
     scenario.assert_healthy()
 
 
+def test_a_trade_outside_the_last_quote_replaces_it_as_the_price_until_the_next_quote():
+    scenario = run(
+        node_config(
+            scripted(
+                market("buy", "buy", "1", at=2),
+                market("sell", "sell", "1", at=3),
+                market("again", "buy", "1", at=4),
+            )
+        ),
+        # the quote is stale by the time of the trade at 103: the market moved up without it
+        [
+            quote(1, bid="99.5", ask="100.5"),
+            trade(2, "103"),
+            trade(3, "102.5"),
+            quote(4, bid="102", ask="102.2"),
+        ],
+    )
+    buy, sell, again = scenario.strategy().fills()
+    assert (buy.price, sell.price, again.price) == (D(103), D("102.5"), D("102.2"))
+    scenario.assert_healthy()
+
+
+def test_a_trade_inside_the_quote_leaves_the_quote_as_the_price():
+    scenario = run(
+        node_config(scripted(market("buy", "buy", "1", at=2))),
+        [quote(1, bid="99.5", ask="100.5"), trade(2, "99.5")],  # a sell hit the bid: the ask is still 100.5
+    )
+    [buy] = scenario.strategy().fills()
+    assert buy.price == D("100.5")
+    scenario.assert_healthy()
+
+
 def test_marketable_limit_takes_at_the_market_price_as_a_taker_not_at_its_limit():
     scenario = run(node_config(scripted(limit("bid", "buy", "1", "101"))), [trade(1, "100")])
     [fill] = scenario.strategy().fills()
