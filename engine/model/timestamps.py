@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Annotated, TypeAlias
 
 import msgspec
@@ -12,6 +13,7 @@ UtcDatetime: TypeAlias = Annotated[datetime, msgspec.Meta(tz=True)]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+@lru_cache(maxsize=64)  # one event's handling converts the same few times again and again
 def datetime_from_ns(ns: int) -> datetime:
     """Message time (int ns since the epoch) to entity time (aware UTC datetime, microsecond resolution)."""
     return _EPOCH + timedelta(microseconds=ns // 1000)
