@@ -34,9 +34,10 @@ class SubmitOrder(OrderCommand, frozen=True, kw_only=True, gc=False):
     trailing_stop_activation_price: Decimal | None = None
     leverage: int | None = None
     position_side: PositionSide | None = None
-    # Set only by the OrderEmulator on the order a stop releases: the level the stop fired at. A live
-    # venue adapter sends the market (or limit) order without it; the simulated venue, when bars
-    # alone drive the instrument, fills there (or at the bar's open past it), not at the bar's close.
+    # Set only by the OrderEmulator on the order a stop releases the moment a bar fires it: where the
+    # stop met the market (its level, or the bar's open after a gap). A live venue adapter sends the
+    # market (or limit) order without it; the simulated venue, when bars alone drive the instrument,
+    # fills there, not at the bar's close.
     trigger_price: Decimal | None = None
 
 

@@ -87,3 +87,28 @@ def test_a_stop_the_bar_does_not_reach_waits_for_the_bar_that_does():
 
     assert scenario.strategy().fills()[-1].price == D(95)
     scenario.assert_healthy()
+
+
+def test_a_spot_stop_loss_that_waits_past_its_bar_for_the_take_profits_cancel_takes_the_later_market():
+    # Spot, latency one bar (60 s). The stop-loss fires on bar 180 (low 94: it met 95) but must first
+    # cancel the resting take-profit, which holds the coins. The cancel reaches the venue at 240, the
+    # stop-loss leaves then and reaches the venue at 300, after bar 240: bar 180's 95 is long gone, so
+    # it sells at the last price the venue knows, bar 240's close 91.
+    bracket = market("entry", "buy", "1", at=60, stop_loss_price="95", take_profit_price="110")
+    scenario = run(
+        node_config(scripted(bracket, data="bars"), account_type="spot", sim={"latency_ns": 60 * 10**9}),
+        [
+            FIRST_BAR,
+            bar(120, "100", "101", "99", "100"),
+            bar(180, "100", "100", "94", "96"),
+            bar(240, "96", "97", "90", "91"),
+            bar(300, "91", "92", "90", "91"),
+        ],
+    )
+    store = scenario.node.store
+    stop_loss, take_profit = store.get_order("O-1-SL"), store.get_order("O-1-TP")
+    assert (take_profit.status, take_profit.status_reason) == (OrderStatus.CANCELLED, "oco")
+    stop_fill = scenario.strategy().fills()[-1]
+    assert (stop_fill.client_order_id, stop_fill.price, stop_fill.ts_event) == ("O-1-SL", D(91), at(300))
+    assert stop_loss.status is OrderStatus.FILLED
+    scenario.assert_healthy()

@@ -17,9 +17,10 @@ Held orders (``ORDER_EMULATOR`` endpoint, ``SubmitOrder`` of type stop, stop_lim
   a bar's span is still offered that bar's whole range).
 - Triggered (``triggers`` module), the order is released to ``exec_client(exchange_id)`` with the SAME
   client order id: a stop or trailing stop as a market order, a stop-limit as a limit at its ``price``.
-  Its ``trigger_price`` says where it met the market: the level that fired it, or, when a bar fired
-  it, the bar's open if the bar opened beyond a level that stood before it (a gap). A venue adapter
-  ignores it; the simulated venue fills there when bars alone drive the instrument.
+  When a bar fired it and it leaves at once, its ``trigger_price`` says where it met the market: the
+  level that fired it, or the bar's open if the bar opened beyond a level that stood before it (a
+  gap). A venue adapter ignores it; the simulated venue fills there when bars alone drive the
+  instrument. Fired by a tick, or released after its bar, it carries none.
 - ``CancelOrder`` / ``ModifyOrder`` / ``QueryOrder`` for a held order are answered here
   (``OrderCancelled``, ``OrderUpdated``, an ``OrderStatusReport`` ``pending``); for any other order
   (released, or unknown here) they go on to the venue. A GTD order still held at its expire time is
@@ -105,11 +106,23 @@ _RELEASED_TYPE = {
 class _Held:
     """One held order, its trigger state, and the band of prices that cannot change either."""
 
-    __slots__ = ("command", "high", "is_buy", "low", "met", "rate", "since_ns", "stop_price", "trailing")
+    __slots__ = (
+        "command",
+        "high",
+        "is_buy",
+        "low",
+        "met",
+        "met_at",
+        "rate",
+        "since_ns",
+        "stop_price",
+        "trailing",
+    )
 
     def __init__(self, command: SubmitOrder, since_ns: int) -> None:
         self.since_ns = since_ns
         self.met: Decimal | None = None  # where it met the market, when a bar fired it
+        self.met_at = 0  # the ts_event of that bar
         self.is_buy = command.side is OrderSide.BUY
         self.rate = command.trailing_stop_callback_rate or Decimal(0)
         self.trailing = INACTIVE
@@ -229,8 +242,9 @@ class _Watch:
             if bar_end_ns is not None and held.since_ns >= bar_end_ns:
                 continue
             if held.observe(buy_price if held.is_buy else sell_price):
-                if bar_open is not None and opening is not None:
+                if bar_end_ns is not None and bar_open is not None and opening is not None:
                     held.met = _met(held, bar_open, opening.get(held.command.client_order_id))
+                    held.met_at = bar_end_ns
                 fired.append(held)
         self.rebound()
         for held in fired:
@@ -444,7 +458,9 @@ class OrderEmulator(Actor):
             order_type=order_type,
             price=cmd.price if order_type is OrderType.LIMIT else None,
             stop_price=None,
-            trigger_price=held.trigger_price if held.met is None else held.met,
+            # where a bar met it holds only while that bar is the market's last (a spot stop-loss may
+            # wait for its sibling's cancel past it): later, it takes the market like any order
+            trigger_price=held.met if held.met is not None and held.met_at == now else None,
             trailing_stop_callback_rate=None,
             trailing_stop_activation_price=None,
             stop_loss_price=None,

@@ -182,9 +182,15 @@ class World:
         )
 
     def bar(
-        self, low: str | Decimal, high: str | Decimal, interval: str = "1m", closed_at: int | None = None
+        self,
+        low: str | Decimal,
+        high: str | Decimal,
+        interval: str = "1m",
+        closed_at: int | None = None,
+        open: str | Decimal | None = None,
     ) -> None:
-        """A bar closing a minute from now (or at ``closed_at``, not moving the clock)."""
+        """A bar closing a minute from now (or at ``closed_at``, not moving the clock); it opens at
+        ``open`` (default: its low) and closes at its high."""
         now = self.advance(60) if closed_at is None else closed_at
         self.data.process(
             Bar(
@@ -193,7 +199,7 @@ class World:
                 exchange_id=EX,
                 symbol=SYM,
                 interval=interval,
-                open=D(low),
+                open=D(low if open is None else open),
                 high=D(high),
                 low=D(low),
                 close=D(high),

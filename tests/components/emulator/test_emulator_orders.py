@@ -119,6 +119,39 @@ def test_a_bar_offers_a_trailing_stop_its_best_price_before_its_worst() -> None:
     assert len(world.sent(SubmitOrder)) == 1
 
 
+def test_a_stop_a_bar_fires_says_where_it_met_the_market_its_level_or_the_open_past_it() -> None:
+    world = World()
+    through = world.submit(side=OrderSide.SELL, stop_price=D(90)).client_order_id
+    gapped = world.submit(side=OrderSide.BUY, stop_price=D(96)).client_order_id
+    world.bar(open="95", low="89", high="95")  # falls through 90; opens below 96, never reaches it
+    world.bar(open="97", low="96.5", high="98")  # opens above 96: a gap through the buy stop
+    released = {m.client_order_id: m for m in world.sent(SubmitOrder)}
+    assert (released[through].order_type, released[through].trigger_price) == (OrderType.MARKET, D(90))
+    assert released[gapped].trigger_price == D(97)
+
+
+def test_a_trailing_level_a_bar_set_and_crossed_is_where_it_met_the_market_even_below_the_open() -> None:
+    world = World()
+    world.submit(
+        side=OrderSide.SELL,
+        order_type=OrderType.TRAILING_STOP,
+        stop_price=None,
+        trailing_stop_callback_rate=D(10),
+    )
+    world.bar(open="100", low="100", high="100")  # activates: peak 100, level 90
+    world.bar(open="95", low="94", high="120")  # new peak 120, level 108, then the low of 94 fires it
+    [released] = world.sent(SubmitOrder)
+    assert released.trigger_price == D("108.0")  # the level stood only after the open: no gap
+
+
+def test_a_stop_a_trade_fires_carries_no_trigger_price() -> None:
+    world = World()
+    world.submit(side=OrderSide.SELL, stop_price=D(90))
+    world.trade("89")
+    [released] = world.sent(SubmitOrder)
+    assert released.trigger_price is None
+
+
 def test_bars_are_ignored_once_ticks_arrive_because_they_repeat_them() -> None:
     world = World()
     world.submit(side=OrderSide.SELL, stop_price=D(90))
