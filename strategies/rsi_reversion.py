@@ -24,8 +24,8 @@ Definitions (the test recomputes them independently):
 
 The OrderEmulator turns the bracket into a reduce-only stop ``<id>-SL`` and limit ``<id>-TP`` once the
 entry fills, one cancelling the other. On the simulated exchange with bars only, the entry fills at the
-signal bar's close, the take-profit at its own price, and a triggered stop as a market order at the
-close of the bar that reached it.
+signal bar's close, the take-profit at its own price, and the stop at its own price too (or at the
+open of a bar that gapped through it).
 """
 
 from __future__ import annotations
