@@ -9,22 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.errors import ValidationError
-from engine.model import TradingInstrument, TradingType
+from engine.model import TradingType
 from engine.sizing import fixed_base, fixed_quote, percent_of_equity, risk_based
+from support import entities
 
 D = Decimal
-BTC = TradingInstrument(
-    symbol="BTCUSDT",
-    base_currency="BTC",
-    quote_currency="USDT",
-    min_order_size=D("0.001"),
-    max_order_size=D("100"),
-    price_precision=1,
-    quantity_precision=3,
-    tick_size=D("0.1"),
-    exchange_id="binance",
-    trading_types=[TradingType.FUTURES],
-)
+BTC = entities.instrument(price_precision=1, tick_size=D("0.1"), trading_types=[TradingType.FUTURES])
 
 
 def test_fixed_base_rounds_down_to_the_step() -> None:

@@ -6,79 +6,32 @@ function-scoped fixtures) and state machines can use them too.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from engine.model import (
-    ContractSpecifications,
-    Exchange,
     Order,
     OrderSide,
     OrderType,
-    Permission,
     Position,
     PositionSide,
     Store,
-    StrategyExecution,
-    TradingAccount,
-    TradingInstrument,
-    TradingStrategy,
-    TradingType,
 )
+from support import entities
 
-T0 = datetime(2024, 1, 1, tzinfo=UTC)
+T0 = entities.T0
 
 
 class Make:
     """A BTCUSDT world on Binance: tick 0.01, 2 price decimals, quantity 0.001..100 by 0.001, 20x."""
 
-    @staticmethod
-    def exchange(**changes: Any) -> Exchange:
-        fields: dict[str, Any] = {
-            "id": "binance",
-            "name": "Binance",
-            "api_endpoint": "https://api.binance.com",
-            "web_socket_endpoint": "wss://stream.binance.com:9443",
-            "rate_limit": 1200,
-            "supported_trading_types": [TradingType.SPOT, TradingType.FUTURES],
-        }
-        return Exchange(**(fields | changes))
-
-    @staticmethod
-    def instrument(**changes: Any) -> TradingInstrument:
-        fields: dict[str, Any] = {
-            "symbol": "BTCUSDT",
-            "base_currency": "BTC",
-            "quote_currency": "USDT",
-            "min_order_size": Decimal("0.001"),
-            "max_order_size": Decimal("100"),
-            "price_precision": 2,
-            "quantity_precision": 3,
-            "tick_size": Decimal("0.01"),
-            "exchange_id": "binance",
-            "trading_types": [TradingType.SPOT, TradingType.FUTURES],
-            "contract_specifications": ContractSpecifications(max_leverage=20),
-        }
-        return TradingInstrument(**(fields | changes))
-
-    @staticmethod
-    def account(**changes: Any) -> TradingAccount:
-        fields: dict[str, Any] = {
-            "account_id": "acc-1",
-            "user_id": "user-1",
-            "exchange_id": "binance",
-            "account_type": TradingType.SPOT,
-            "permissions": [Permission.READ, Permission.TRADE],
-            "balance": {"USDT": Decimal("10000")},
-            "available_balance": {"USDT": Decimal("10000")},
-            "used_balance": {"USDT": Decimal("0")},
-            "created_at": T0,
-            "updated_at": T0,
-        }
-        return TradingAccount(**(fields | changes))
+    exchange = staticmethod(entities.exchange)
+    instrument = staticmethod(entities.instrument)
+    account = staticmethod(entities.account)
+    strategy = staticmethod(entities.strategy)
+    execution = staticmethod(entities.execution)
 
     @staticmethod
     def order(**changes: Any) -> Order:
@@ -110,26 +63,6 @@ class Make:
             "updated_at": T0,
         }
         return Position(**(fields | changes))
-
-    @staticmethod
-    def strategy(**changes: Any) -> TradingStrategy:
-        fields: dict[str, Any] = {
-            "strategy_id": "strat-1",
-            "name": "sma-cross",
-            "user_id": "user-1",
-            "created_at": T0,
-            "updated_at": T0,
-        }
-        return TradingStrategy(**(fields | changes))
-
-    @staticmethod
-    def execution(**changes: Any) -> StrategyExecution:
-        fields: dict[str, Any] = {
-            "execution_id": "exec-1",
-            "strategy_id": "strat-1",
-            "trading_account_id": "acc-1",
-        }
-        return StrategyExecution(**(fields | changes))
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ World: exchange ``sim``, instrument BTCUSDT (tick 0.01, quantity step 0.001, mak
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,23 +28,19 @@ from engine.messages import (
     TradeTick,
 )
 from engine.model import (
-    ContractSpecifications,
-    Exchange,
     OrderSide,
     OrderType,
-    Permission,
     Store,
     TimeInForce,
-    TradingAccount,
-    TradingInstrument,
     TradingType,
 )
 from engine.model.accounting import Ledger
+from support import entities
 
 D = Decimal
 S = 1_000_000_000
 EX, SYM, ACC = "sim", "BTCUSDT", "acc"
-T0 = datetime(2024, 1, 1, tzinfo=UTC)
+T0 = entities.T0
 
 
 class Venue:
@@ -63,50 +58,16 @@ class Venue:
         self.clock = SimulatedClock()
         self.bus = MessageBus(self.clock.timestamp_ns)
         self.store = Store()
-        self.store.add_exchange(
-            Exchange(
-                id=EX,
-                name="Sim",
-                api_endpoint="",
-                web_socket_endpoint="",
-                rate_limit=0,
-                supported_trading_types=[TradingType.SPOT, TradingType.FUTURES],
-            )
-        )
-        self.store.add_instrument(
-            TradingInstrument(
-                symbol=SYM,
-                base_currency="BTC",
-                quote_currency="USDT",
-                min_order_size=D("0.001"),
-                max_order_size=D("1000"),
-                price_precision=2,
-                quantity_precision=3,
-                tick_size=D("0.01"),
-                exchange_id=EX,
-                trading_types=[TradingType.SPOT, TradingType.FUTURES],
-                contract_specifications=ContractSpecifications(
-                    max_leverage=20,
-                    maintenance_margin_rate=D(maintenance_margin_rate),
-                    maker_fee=D("0.0002"),
-                    taker_fee=D("0.001"),
-                ),
-            )
-        )
+        self.store.add_exchange(entities.exchange(id=EX))
+        specs = {
+            "maintenance_margin_rate": D(maintenance_margin_rate),
+            "maker_fee": D("0.0002"),
+            "taker_fee": D("0.001"),
+        }
+        self.store.add_instrument(entities.instrument(specs, exchange_id=EX, max_order_size=D("1000")))
         balances = {k: D(v) for k, v in (balance or {"USDT": "1000"}).items()}
         self.store.add_account(
-            TradingAccount(
-                account_id=ACC,
-                user_id="u",
-                exchange_id=EX,
-                account_type=account_type,
-                permissions=[Permission.READ, Permission.TRADE],
-                balance=balances,
-                available_balance=dict(balances),
-                used_balance={},
-                created_at=T0,
-                updated_at=T0,
-            )
+            entities.account(account_id=ACC, exchange_id=EX, account_type=account_type, balance=balances)
         )
         self.events: list[Any] = []
         self.bus.register_endpoint(topics.EXEC_ENGINE_EVENTS, self.events.append)

@@ -6,7 +6,6 @@ The venue is a recording endpoint at ``exec_client("sim")``; the test plays it b
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,71 +26,31 @@ from engine.messages import (
     TradeTick,
 )
 from engine.model import (
-    ContractSpecifications,
-    Exchange,
     LiquiditySide,
     Order,
     OrderSide,
     OrderType,
-    Permission,
     Store,
-    StrategyExecution,
-    TradingAccount,
-    TradingInstrument,
-    TradingStrategy,
     TradingType,
     ns_from_datetime,
 )
+from support import entities
 
 D = Decimal
 EX, SYM, ACC, EXEC = "sim", "BTCUSDT", "acc-1", "exec-1"
-T0 = datetime(2024, 1, 1, tzinfo=UTC)
+T0 = entities.T0
 T0_NS = ns_from_datetime(T0)
 SECOND = 1_000_000_000
 
 
 def make_store() -> Store:
+    """Exchange ``sim``, BTCUSDT (tick 0.01, 0.001..100 BTC, 20x), futures account ``acc-1``, ``exec-1``."""
     store = Store()
-    store.add_exchange(
-        Exchange(
-            id=EX,
-            name="Simulated",
-            api_endpoint="",
-            web_socket_endpoint="",
-            rate_limit=0,
-            supported_trading_types=[TradingType.FUTURES],
-        )
-    )
-    store.add_instrument(
-        TradingInstrument(
-            symbol=SYM,
-            base_currency="BTC",
-            quote_currency="USDT",
-            min_order_size=D("0.001"),
-            max_order_size=D(100),
-            price_precision=2,
-            quantity_precision=3,
-            tick_size=D("0.01"),
-            exchange_id=EX,
-            trading_types=[TradingType.FUTURES],
-            contract_specifications=ContractSpecifications(max_leverage=20),
-        )
-    )
-    store.add_account(
-        TradingAccount(
-            account_id=ACC,
-            user_id="user-1",
-            exchange_id=EX,
-            account_type=TradingType.FUTURES,
-            permissions=[Permission.READ, Permission.TRADE],
-            created_at=T0,
-            updated_at=T0,
-        )
-    )
-    store.add_strategy(
-        TradingStrategy(strategy_id="strat-1", name="s", user_id="user-1", created_at=T0, updated_at=T0)
-    )
-    store.add_execution(StrategyExecution(execution_id=EXEC, strategy_id="strat-1", trading_account_id=ACC))
+    store.add_exchange(entities.exchange(id=EX, supported_trading_types=[TradingType.FUTURES]))
+    store.add_instrument(entities.instrument(exchange_id=EX, trading_types=[TradingType.FUTURES]))
+    store.add_account(entities.account(account_id=ACC, exchange_id=EX, account_type=TradingType.FUTURES))
+    store.add_strategy(entities.strategy())
+    store.add_execution(entities.execution(execution_id=EXEC, trading_account_id=ACC))
     return store
 
 

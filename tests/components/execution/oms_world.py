@@ -7,7 +7,6 @@ the OMS is tested alone.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,81 +26,45 @@ from engine.messages import (
     SubmitOrder,
 )
 from engine.model import (
-    ContractSpecifications,
-    Exchange,
     LiquiditySide,
     Order,
     OrderSide,
     OrderStatus,
     OrderType,
-    Permission,
     Position,
     PositionSide,
     Store,
-    StrategyExecution,
-    TradingAccount,
     TradingInstrument,
-    TradingStrategy,
     TradingType,
     ns_from_datetime,
 )
+from support import entities
 
 D = Decimal
 EX, SYM, ACC = "sim", "BTCUSDT", "acc-1"
 EXEC, EXEC2 = "exec-1", "exec-2"
-T0 = datetime(2024, 1, 1, tzinfo=UTC)
+T0 = entities.T0
 T0_NS = ns_from_datetime(T0)
 
 
 def make_store() -> Store:
     """Exchange ``sim``, BTCUSDT (tick 0.01, 0.001..100 BTC, 20x), account ``acc-1``, executions 1 and 2."""
     store = Store()
-    store.add_exchange(
-        Exchange(
-            id=EX,
-            name="Simulated",
-            api_endpoint="",
-            web_socket_endpoint="",
-            rate_limit=0,
-            supported_trading_types=[TradingType.FUTURES],
-        )
-    )
+    store.add_exchange(entities.exchange(id=EX, supported_trading_types=[TradingType.FUTURES]))
     store.add_instrument(instrument())
-    store.add_account(
-        TradingAccount(
-            account_id=ACC,
-            user_id="user-1",
-            exchange_id=EX,
-            account_type=TradingType.FUTURES,
-            permissions=[Permission.READ, Permission.TRADE],
-            balance={"USDT": D(10_000)},
-            created_at=T0,
-            updated_at=T0,
-        )
-    )
-    store.add_strategy(
-        TradingStrategy(strategy_id="strat-1", name="s", user_id="user-1", created_at=T0, updated_at=T0)
-    )
+    store.add_account(entities.account(account_id=ACC, exchange_id=EX, account_type=TradingType.FUTURES))
+    store.add_strategy(entities.strategy())
     for execution_id in (EXEC, EXEC2):
-        store.add_execution(
-            StrategyExecution(execution_id=execution_id, strategy_id="strat-1", trading_account_id=ACC)
-        )
+        store.add_execution(entities.execution(execution_id=execution_id, trading_account_id=ACC))
     return store
 
 
 def instrument(symbol: str = SYM) -> TradingInstrument:
-    return TradingInstrument(
+    return entities.instrument(
         symbol=symbol,
         base_currency=symbol.removesuffix("USDT"),
-        quote_currency="USDT",
-        min_order_size=D("0.001"),
-        max_order_size=D(100),
-        price_precision=2,
-        quantity_precision=3,
-        tick_size=D("0.01"),
         exchange_id=EX,
         trading_types=[TradingType.FUTURES],
-        contract_specifications=ContractSpecifications(max_leverage=20),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -30,8 +29,6 @@ from engine.messages import (
     TradeTick,
 )
 from engine.model import (
-    ContractSpecifications,
-    Exchange,
     LiquiditySide,
     Order,
     OrderSide,
@@ -39,17 +36,14 @@ from engine.model import (
     PositionSide,
     PositionStatus,
     Store,
-    StrategyExecution,
-    TradingAccount,
-    TradingInstrument,
-    TradingStrategy,
     TradingType,
     datetime_from_ns,
 )
+from support import entities
 
 D = Decimal
 EX, SYM, ACC = "binance", "BTCUSDT", "acc-1"
-T0 = datetime(2024, 1, 1, tzinfo=UTC)
+T0 = entities.T0
 T0_NS = 1_704_067_200_000_000_000
 BUY, SELL = OrderSide.BUY, OrderSide.SELL
 
@@ -64,49 +58,22 @@ class World:
         self.clock = SimulatedClock(T0_NS)
         self.bus = MessageBus(self.clock.timestamp_ns)
         self.store = Store()
-        self.store.add_exchange(
-            Exchange(
-                id=EX,
-                name="Binance",
-                api_endpoint="https://api.binance.com",
-                web_socket_endpoint="wss://stream.binance.com",
-                rate_limit=1200,
-                supported_trading_types=[TradingType.SPOT, TradingType.FUTURES],
-            )
-        )
-        self.instrument = TradingInstrument(
-            symbol=SYM,
-            base_currency="BTC",
-            quote_currency="USDT",
-            min_order_size=D("0.001"),
-            max_order_size=D(100),
-            price_precision=2,
-            quantity_precision=3,
-            tick_size=D("0.01"),
+        self.store.add_exchange(entities.exchange(id=EX))
+        self.instrument = entities.instrument(
+            {"maintenance_margin_rate": D("0.005"), "taker_fee": D("0.0004")},
             exchange_id=EX,
             trading_types=[account_type],
-            contract_specifications=ContractSpecifications(
-                max_leverage=20, maintenance_margin_rate=D("0.005"), taker_fee=D("0.0004")
-            ),
         )
         self.store.add_instrument(self.instrument)
         self.store.add_account(
-            TradingAccount(
-                account_id=ACC,
-                user_id="user-1",
-                exchange_id=EX,
-                account_type=account_type,
-                created_at=T0,
-                updated_at=T0,
-                balance={"USDT": D(usdt)},
+            entities.account(
+                account_id=ACC, exchange_id=EX, account_type=account_type, balance={"USDT": D(usdt)}
             )
         )
-        self.store.add_strategy(
-            TradingStrategy(strategy_id="s", name="s", user_id="user-1", created_at=T0, updated_at=T0)
-        )
+        self.store.add_strategy(entities.strategy(strategy_id="s"))
         for execution in ("e1", "e2"):
             self.store.add_execution(
-                StrategyExecution(execution_id=execution, strategy_id="s", trading_account_id=ACC)
+                entities.execution(execution_id=execution, strategy_id="s", trading_account_id=ACC)
             )
         self.portfolio = Portfolio(
             self.bus, self.clock, self.store, hedge_mode_accounts=[ACC] if hedge else []

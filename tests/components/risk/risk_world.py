@@ -29,23 +29,20 @@ from engine.messages import (
     TradeTick,
 )
 from engine.model import (
-    ContractSpecifications,
-    Exchange,
     Order,
     OrderSide,
     OrderType,
-    Permission,
     Position,
     PositionSide,
     Store,
     StrategyExecution,
     TradingAccount,
-    TradingInstrument,
     TradingStrategy,
     TradingType,
     datetime_from_ns,
     ns_from_datetime,
 )
+from support import entities
 
 D = Decimal
 SECOND = 1_000_000_000
@@ -54,51 +51,16 @@ T0 = ns_from_datetime(datetime(2024, 1, 1, 12, tzinfo=UTC))  # noon: the next UT
 EX, SYM, ACC, EXEC = "binance", "BTCUSDT", "acc-1", "exec-1"
 
 
-def exchange(**changes: Any) -> Exchange:
-    fields: dict[str, Any] = {
-        "id": EX,
-        "name": "Binance",
-        "api_endpoint": "https://api.binance.com",
-        "web_socket_endpoint": "wss://stream.binance.com:9443",
-        "rate_limit": 1200,
-        "supported_trading_types": [TradingType.SPOT, TradingType.FUTURES],
-    }
-    return Exchange(**(fields | changes))
-
-
-def instrument(**changes: Any) -> TradingInstrument:
-    """BTCUSDT: quantity 0.001..100 by 0.001, tick 0.01, 20x, spot and futures."""
-    fields: dict[str, Any] = {
-        "symbol": SYM,
-        "base_currency": "BTC",
-        "quote_currency": "USDT",
-        "min_order_size": D("0.001"),
-        "max_order_size": D("100"),
-        "price_precision": 2,
-        "quantity_precision": 3,
-        "tick_size": D("0.01"),
-        "exchange_id": EX,
-        "trading_types": [TradingType.SPOT, TradingType.FUTURES],
-        "contract_specifications": ContractSpecifications(max_leverage=20),
-    }
-    return TradingInstrument(**(fields | changes))
+exchange = entities.exchange
+instrument = entities.instrument
 
 
 def account(**changes: Any) -> TradingAccount:
+    """A futures account ``acc-1`` holding 10,000 USDT, created at ``T0``."""
     ts = datetime_from_ns(T0)
-    fields: dict[str, Any] = {
-        "account_id": ACC,
-        "user_id": "user-1",
-        "exchange_id": EX,
-        "account_type": TradingType.FUTURES,
-        "permissions": [Permission.READ, Permission.TRADE],
-        "balance": {"USDT": D("10000")},
-        "available_balance": {"USDT": D("10000")},
-        "used_balance": {"USDT": D("0")},
-        "created_at": ts,
-        "updated_at": ts,
-    }
-    return TradingAccount(**(fields | changes))
+    return entities.account(
+        **({"account_type": TradingType.FUTURES, "created_at": ts, "updated_at": ts} | changes)
+    )
 
 
 class World:

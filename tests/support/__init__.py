@@ -1,0 +1,1 @@
+"""What several test folders share (``tests`` is on ``pythonpath``: ``from support.entities import ...``)."""
