@@ -569,7 +569,9 @@ class SimulatedExchange(Actor):
                     self._book(market, market.match_trade(price, liquidity), ts)
                 if market.watch_liquidation and market.liquidates(price):
                     self._liquidate_due(market, price, ts)
-        elif market.watch_liquidation:  # no orders: only a liquidation can happen (the common case)
+        elif market.watch_liquidation and (  # no orders: only a liquidation can happen
+            bar.low <= market.long_liquidation or bar.high >= market.short_liquidation
+        ):  # the bar reaches a threshold (the common case: it does not, and nothing is walked)
             for price in bar_path(bar):
                 # Market.liquidates, inlined; a liquidation updates the thresholds read here
                 if price <= market.long_liquidation or price >= market.short_liquidation:

@@ -123,6 +123,11 @@ class Portfolio(Actor):
         self._executions: dict[tuple[str, str], Ledger] = {}  # (account_id, execution_id)
         # exchange_id -> symbol -> last price: two plain lookups per tick beat building a tuple key
         self._last: defaultdict[str, dict[str, Decimal]] = defaultdict(dict)
+        # A bar or a fill marks every ledger at once; a trade only records its price. So a ledger
+        # marked since the last trade is up to date: the count of trades priced, and where each
+        # ledger was marked, spare the read path (run after every bar for the equity curve) its work.
+        self._trades_priced = 0
+        self._marked_at: dict[Ledger, int] = {}
         self._handlers: dict[type, Callable[[Any], None]] = {
             OrderAccepted: self._on_accepted,
             OrderUpdated: self._on_updated,
@@ -204,6 +209,7 @@ class Portfolio(Actor):
 
     def _on_trade(self, tick: TradeTick) -> None:
         self._last[tick.exchange_id][tick.symbol] = tick.price
+        self._trades_priced += 1
 
     def _on_bar(self, bar: Bar) -> None:
         self._last[bar.exchange_id][bar.symbol] = bar.close
@@ -408,6 +414,10 @@ class Portfolio(Actor):
         return self.execution_ledger(account_id, execution_id)
 
     def _mark(self, ledger: Ledger) -> None:
+        priced = self._trades_priced
+        if self._marked_at.get(ledger) == priced:
+            return
+        self._marked_at[ledger] = priced
         last = self._last
         for exchange_id, symbol in ledger.open_instruments():
             prices = last.get(exchange_id)  # self._price, inlined: every read comes here

@@ -381,6 +381,26 @@ def test_a_trade_tick_only_records_the_price_and_a_read_marks_the_positions() ->
     assert world.portfolio.equity(ACC) == D(10020)
 
 
+def test_every_read_sees_the_latest_price_whatever_moved_it_since_the_last_read() -> None:
+    # a read marks only what a trade moved since the last mark: bars and fills mark at once
+    world = World()
+    world.fill(world.order(BUY, "2", "100"), "2", "100")
+    portfolio = world.portfolio
+    seen = []
+    for move in (
+        lambda: world.trade("110"),
+        lambda: world.trade("120"),
+        lambda: None,  # nothing moved: the same answer
+        lambda: world.bar("90"),
+        lambda: world.trade("95"),
+        lambda: world.fill(world.order(BUY, "1", "100"), "1", "100"),  # last trade 95 marks all 3
+    ):
+        move()
+        seen.append((portfolio.unrealized_pnl(ACC), portfolio.execution_equity(ACC, "e1", "USDT")))
+    # the account's view and e1's sub-ledger (whose equity is its own PnL: no fees here) agree
+    assert seen == [(D(pnl), D(pnl)) for pnl in (20, 40, 40, -20, -10, -15)]
+
+
 def test_a_bar_marks_every_ledger_holding_the_instrument() -> None:
     world = World()
     world.fill(world.order(BUY, "2", "100"), "2", "100")
