@@ -164,3 +164,16 @@ def test_the_venue_keeps_its_own_copy_of_the_account(venue):
     v.buy("o1", "1")
     assert v.balance("USDT") == D("899.9")
     assert v.store.get_account("acc").balance["USDT"] == D("1000")  # the Portfolio's to update
+
+
+def test_long_is_liquidated_when_a_bar_low_reaches_its_liquidation_price_and_not_before(venue):
+    """Long 1 @ 100 at 2x, maintenance 25 %: liquidation = 100 * (1 - 1/2) / (1 - 0.25) = 66.67 (rounded)."""
+    v = venue(account_type=FUTURES, maintenance_margin_rate="0.25")
+    v.bar(60, "99", "101", "98", "100")
+    v.buy("o1", "1", leverage=2)
+    v.new()
+    v.bar(120, "100", "101", "66.67", "90")  # the low stays a hair above the liquidation price
+    assert v.new() == []
+    v.bar(180, "90", "91", "60", "85")
+    (liquidation,) = v.new()
+    assert (liquidation.liquidation, liquidation.side, liquidation.quantity) == (True, OrderSide.SELL, D(1))
