@@ -169,6 +169,9 @@ class Strategy(Actor):
         self._commands_topic = topics.strategy_commands(self.execution_id)
         # (exchange, symbol, data type, interval) -> the bus subscription that delivers it
         self._streams: dict[_StreamKey, tuple[str, Callable[[Any], None]]] = {}
+        # orders sent but not yet in the Store (the OMS creates them when the bus gets to it), so
+        # that one handler may submit and then cancel or modify: client id -> (exchange, symbol)
+        self._in_flight: dict[str, tuple[str, str]] = {}
         self.errors = 0
         self.bus.register_endpoint(topics.strategy_control(self.execution_id), self._on_control)
 
@@ -203,6 +206,7 @@ class Strategy(Actor):
             self.execution.start(ts)
             self._data_open = True
             self._follow_stop_consequences(False)
+            self.subscribe(topics.order_events(self.execution_id), self._landed, priority=1)
             self.subscribe(topics.order_events(self.execution_id), self._guarded(self.on_order))
             self.subscribe(topics.position_events(self.execution_id), self._guarded(self.on_position))
             self.subscribe(topics.account_events(self.account_id), self._guarded(self.on_account))
@@ -314,6 +318,7 @@ class Strategy(Actor):
         """Stopping (or a failed start) also gives back every data stream: a stopped strategy must not
         keep a venue feed open."""
         super()._release()
+        self._in_flight.clear()  # what it sent is the OMS's now; it has stopped listening for it
         while self._streams:
             key, _stream = self._streams.popitem()
             self._request_data(UnsubscribeData, key)
@@ -384,6 +389,7 @@ class Strategy(Actor):
             ts_init=now,
         )
         if self.execution.status is ExecutionStatus.RUNNING:
+            self._in_flight[command.client_order_id] = (exchange_id, symbol)
             self._command(command)
         else:
             reason = f"strategy execution {self.execution_id} is {self.execution.status.value}"
@@ -409,14 +415,15 @@ class Strategy(Actor):
         return self.submit_order(OrderSide.SELL, quantity, order_type=order_type, price=price, **options)
 
     def cancel_order(self, client_order_id: str, reason: str = "") -> None:
-        order = self._own_order(client_order_id)
+        """Cancel one of this execution's orders, also one submitted earlier in the same handler."""
+        exchange_id, symbol = self._own_order(client_order_id)
         now = self.clock.timestamp_ns()
         self._command(
             CancelOrder(
                 execution_id=self.execution_id,
                 trading_account_id=self.account_id,
-                exchange_id=order.instrument.exchange_id,
-                symbol=order.instrument.symbol,
+                exchange_id=exchange_id,
+                symbol=symbol,
                 client_order_id=client_order_id,
                 reason=reason,
                 ts_event=now,
@@ -432,14 +439,14 @@ class Strategy(Actor):
         price: Number | None = None,
         stop_price: Number | None = None,
     ) -> None:
-        order = self._own_order(client_order_id)
+        exchange_id, symbol = self._own_order(client_order_id)
         now = self.clock.timestamp_ns()
         self._command(
             ModifyOrder(
                 execution_id=self.execution_id,
                 trading_account_id=self.account_id,
-                exchange_id=order.instrument.exchange_id,
-                symbol=order.instrument.symbol,
+                exchange_id=exchange_id,
+                symbol=symbol,
                 client_order_id=client_order_id,
                 quantity=_decimal(quantity),
                 price=_decimal(price),
@@ -605,11 +612,19 @@ class Strategy(Actor):
     def _instrument_key(self, exchange_id: str | None, symbol: str | None) -> tuple[str, str]:
         return exchange_id or self.context.exchange_id, symbol or self.context.symbol
 
-    def _own_order(self, client_order_id: str) -> Order:
+    def _own_order(self, client_order_id: str) -> tuple[str, str]:
+        """The exchange and symbol of one of this execution's orders, in the Store or still on its way."""
         order = self.order(client_order_id)
-        if order is None:
+        if order is not None:
+            return order.instrument.exchange_id, order.instrument.symbol
+        in_flight = self._in_flight.get(client_order_id)
+        if in_flight is None:
             raise StrategyError(f"{self.execution_id} has no order {client_order_id!r}")
-        return order
+        return in_flight
+
+    def _landed(self, event: OrderEvent) -> None:
+        """The OMS has the order now (it publishes nothing about an order before storing it)."""
+        self._in_flight.pop(event.client_order_id, None)
 
 
 class StrategyError(EngineError):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+import spec_entities as entities
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.errors import ValidationError
 from engine.model import TradingType
 from engine.sizing import fixed_base, fixed_quote, percent_of_equity, risk_based
-from support import entities
 
 D = Decimal
 BTC = entities.instrument(price_precision=1, tick_size=D("0.1"), trading_types=[TradingType.FUTURES])

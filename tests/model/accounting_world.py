@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import spec_entities as entities
+
 from engine.model import TradingAccount, TradingInstrument, TradingType
 from engine.model.accounting import Ledger
-from support import entities
 
 D = Decimal
 T0 = entities.T0

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import spec_entities as entities
 
 from engine.model import (
     Order,
@@ -19,7 +20,6 @@ from engine.model import (
     PositionSide,
     Store,
 )
-from support import entities
 
 T0 = entities.T0
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import spec_entities as entities
 
 from adapters.sim import SimConfig, SimulatedExchange
 from engine import topics
@@ -35,7 +36,6 @@ from engine.model import (
     TradingType,
 )
 from engine.model.accounting import Ledger
-from support import entities
 
 D = Decimal
 S = 1_000_000_000

@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import spec_entities as entities
+
 from engine import topics
 from engine.bus import MessageBus
 from engine.clock import SimulatedClock
@@ -34,7 +36,6 @@ from engine.model import (
     TradingType,
     ns_from_datetime,
 )
-from support import entities
 
 D = Decimal
 EX, SYM, ACC, EXEC = "sim", "BTCUSDT", "acc-1", "exec-1"

@@ -10,6 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import spec_entities as entities
+
 from engine import topics
 from engine.bus import MessageBus
 from engine.clock import SimulatedClock
@@ -38,7 +40,6 @@ from engine.model import (
     TradingType,
     ns_from_datetime,
 )
-from support import entities
 
 D = Decimal
 EX, SYM, ACC = "sim", "BTCUSDT", "acc-1"

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import spec_entities as entities
 
 from engine import topics
 from engine.bus import MessageBus
@@ -39,7 +40,6 @@ from engine.model import (
     TradingType,
     datetime_from_ns,
 )
-from support import entities
 
 D = Decimal
 EX, SYM, ACC = "binance", "BTCUSDT", "acc-1"

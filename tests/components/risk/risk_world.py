@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import spec_entities as entities
+
 from engine import topics
 from engine.bus import MessageBus
 from engine.clock import SimulatedClock
@@ -42,7 +44,6 @@ from engine.model import (
     datetime_from_ns,
     ns_from_datetime,
 )
-from support import entities
 
 D = Decimal
 SECOND = 1_000_000_000

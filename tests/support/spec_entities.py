@@ -4,6 +4,9 @@ The defaults are one world: exchange ``binance`` (spot and futures), BTCUSDT (qu
 0.001, tick 0.01 with 2 decimals, up to 20x, no fees), a spot account ``acc-1`` holding 10,000 USDT,
 strategy ``strat-1`` run as ``exec-1``, all created at ``T0``. ``specs`` overrides fields of the
 instrument's contract specifications.
+
+It lives in ``tests/support``, which pytest puts on ``sys.path`` (``pythonpath`` in pyproject.toml), so
+any test folder imports it as ``import spec_entities as entities``.
 """
 
 from __future__ import annotations
