@@ -729,6 +729,7 @@ class SimulatedExchange(Actor):
                 exchange_id=self.exchange_id,
                 symbol=order.symbol,
                 reason=reason,
+                filled_quantity=order.filled,
             )
         )
 

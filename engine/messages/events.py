@@ -71,6 +71,9 @@ class ModifyDenied(OrderEvent, frozen=True, kw_only=True, gc=False):
 
 class OrderCancelled(OrderEvent, frozen=True, kw_only=True, gc=False):
     reason: str = ""
+    # what the venue had filled of the order when it cancelled it (Binance's ``z``, Bybit's
+    # ``cumExecQty``); None when the venue does not say. More than the OMS heard of: a fill was lost.
+    filled_quantity: Decimal | None = None
 
 
 class OrderUpdated(OrderEvent, frozen=True, kw_only=True, gc=False):

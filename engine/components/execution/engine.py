@@ -41,7 +41,9 @@ operator, publishes on ``order_events(EXTERNAL_EXECUTION)``). Robustness:
 - a move the order cannot make (fill on a cancelled order, cancel of a filled one, an overfill) is
   logged with the order and the event and counted (``illegal_transitions``); nothing is published;
 - ``OrderStatusUnknown`` keeps the order as it is, flags it ``in_doubt`` and sends ``QueryOrder``;
-  any definitive event clears the flag. ``OrderStatusReport`` settles the order: the events it implies
+  any definitive event clears the flag. So does an ``OrderCancelled`` whose ``filled_quantity`` is
+  more than the order's (a fill was lost before the cancel): the cancel is not applied, the report
+  brings the lost fill and the cancel together. ``OrderStatusReport`` settles the order: the events it implies
   (accepted, a reconciliation fill ``recon-<client id>-<filled>`` for quantity we missed, cancelled,
   rejected) are applied and published first, then the report itself. A reconciliation fill is priced
   so the order's average matches the venue's (the report's average price when it is the first fill).
@@ -445,6 +447,12 @@ class ExecutionEngine(Actor):
             order.exchange_order_id = exchange_order_id
 
     def _on_cancelled(self, order: Order, event: OrderCancelled) -> list[OrderEvent]:
+        missed = event.filled_quantity is not None and event.filled_quantity > order.filled_quantity
+        if missed and not order.is_terminal:
+            # The venue filled more than we heard of before it cancelled: a fill was lost. Ending the
+            # order now would end it short of that fill for good; its report settles both.
+            self._doubt(order, event.ts_event, "fills missing at cancel")
+            return []
         ts = datetime_from_ns(event.ts_event)
         if not self._attempt(order, event, lambda: order.cancel(event.reason or "cancelled", ts)):
             return []
@@ -471,11 +479,16 @@ class ExecutionEngine(Actor):
         if order.is_terminal:  # what we know is definitive already
             self.log.info("status_unknown_for_finished_order", client_order_id=order.order_id)
             return []
+        self._doubt(order, event.ts_event, event.reason)
+        return [event]
+
+    def _doubt(self, order: Order, ts_event: int, reason: str) -> None:
+        """Flag the order in doubt and ask the venue what became of it."""
         order.in_doubt = True
         self._in_doubt[order.order_id] = None
-        self.log.warning("order_in_doubt", client_order_id=order.order_id, reason=event.reason)
+        self.log.warning("order_in_doubt", client_order_id=order.order_id, reason=reason)
         query = QueryOrder(
-            ts_event=event.ts_event,
+            ts_event=ts_event,
             ts_init=self.clock.timestamp_ns(),
             execution_id=order.execution_id,
             trading_account_id=order.trading_account_id,
@@ -488,7 +501,6 @@ class ExecutionEngine(Actor):
             self.send(endpoint, query)
         except UnknownEndpoint:
             self.log.error("query_without_route", client_order_id=order.order_id, endpoint=endpoint)
-        return [event]
 
     def _on_status_report(self, order: Order, report: OrderStatusReport) -> list[OrderEvent]:
         """Settle the order to what the venue reports, publishing the events that implies."""

@@ -178,7 +178,8 @@ def test_ioc_fills_what_it_can_and_cancels_the_remainder(venue):
     assert isinstance(accepted, OrderAccepted)
     assert fill_of(filled) == (D("99"), D("0.2"), D("0.0198"), TAKER)
     assert isinstance(cancelled, OrderCancelled)
-    assert cancelled.reason == "ioc remainder"
+    # the cancel says what was filled, so a client that lost the fill knows to ask
+    assert (cancelled.reason, cancelled.filled_quantity) == ("ioc remainder", D("0.2"))
     assert v.balance("USDT") == D("980.1802")  # 1000 - 19.8 - 0.0198
     assert v.available("USDT") == D("980.1802")  # the remainder's lock is released
     v.quote(2, bid="98", ask="99", ask_size="10")

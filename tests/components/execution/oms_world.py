@@ -148,8 +148,9 @@ class World:
             fill_id = f"f{self._next_fill}"
         self.says(fill(cid, quantity, price, fill_id, **kw))
 
-    def cancelled(self, cid: str, reason: str = "") -> None:
-        self.says(OrderCancelled(**_ids(cid), reason=reason))
+    def cancelled(self, cid: str, reason: str = "", filled_quantity: str | None = None) -> None:
+        filled = None if filled_quantity is None else D(filled_quantity)
+        self.says(OrderCancelled(**_ids(cid), reason=reason, filled_quantity=filled))
 
     def rejected(self, cid: str, reason_code: str = "venue.-2010") -> None:
         self.says(OrderRejected(**_ids(cid), reason_code=reason_code, reason="insufficient balance"))

@@ -110,6 +110,39 @@ def test_a_venue_whose_report_has_no_fee_gives_a_fee_less_fill_and_says_so() -> 
     assert warnings == ["reconciliation_fill_fee_unknown"]
 
 
+def test_a_cancel_saying_more_was_filled_than_we_heard_of_is_held_until_the_report_settles_it() -> None:
+    world = World()
+    cid = world.submit(quantity=D(3)).client_order_id
+    world.accepted(cid)
+    world.filled(cid, "1", "100")
+    world.cancelled(cid, reason="user", filled_quantity="2")  # the fill of the second one was lost
+
+    order = world.order(cid)
+    assert (order.status, order.filled_quantity, order.in_doubt) == (OrderStatus.PARTIAL, D(1), True)
+    query = world.venue[-1]
+    assert isinstance(query, QueryOrder) and query.client_order_id == cid
+    assert world.kinds() == ["OrderAccepted", "OrderFilled"]  # the cancel is not published yet
+
+    world.report(cid, OrderStatus.CANCELLED, "2", average_price=D(101), reason="user")
+    assert (order.status, order.filled_quantity, order.average_fill_price, order.in_doubt) == (
+        OrderStatus.CANCELLED,
+        D(2),
+        D(101),
+        False,
+    )
+    assert world.kinds()[2:] == ["OrderFilled", "OrderCancelled", "OrderStatusReport"]
+
+
+def test_a_cancel_that_agrees_with_the_fills_we_heard_of_ends_the_order_at_once() -> None:
+    world = World()
+    cid = world.submit(quantity=D(3)).client_order_id
+    world.accepted(cid)
+    world.filled(cid, "1", "100")
+    world.cancelled(cid, reason="user", filled_quantity="1")
+    order = world.order(cid)
+    assert (order.status, order.in_doubt) == (OrderStatus.CANCELLED, False)
+
+
 def test_the_same_report_twice_adds_the_missed_fill_once() -> None:
     world = World()
     cid = world.submit(quantity=D(2)).client_order_id
