@@ -125,3 +125,45 @@ def test_any_orders_on_any_bars_keep_engine_and_venue_agreed_and_fill_only_at_pr
         if order.order_type is OrderType.STOP:
             assert order.stop_price is not None
             assert fill.price >= order.stop_price if buying else fill.price <= order.stop_price, (fill, order)
+
+
+SIM_OPTIONS = st.fixed_dictionaries(
+    {
+        "volume_participation": st.sampled_from(["1", "0.5", "0.01"]),
+        "fill_on_touch": st.booleans(),
+        "bar_execution": st.sampled_from(["close", "next_open"]),
+        "latency_ns": st.sampled_from([0, 1_000_000_000, 30_000_000_000, 90_000_000_000]),
+    }
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(session=sessions(), sim=SIM_OPTIONS, account_type=st.sampled_from(["spot", "futures"]))
+def test_whatever_the_venue_options_and_account_type_the_engine_and_the_venue_agree(
+    session: tuple[list[Bar], list[dict[str, Any]]], sim: dict[str, Any], account_type: str
+) -> None:
+    # partial fills (a share of each bar's volume), touch fills, next-open execution and latency up to
+    # one and a half bars; limits are never filled worse than their price, whatever the latency
+    walk, steps = session
+    balance = {"USDT": "10000000", "BTC": "100"} if account_type == "spot" else {"USDT": "10000000"}
+    config = node_config(scripted(*steps, data="bars"), account_type=account_type, balance=balance, sim=sim)
+    scenario = run(config, walk)
+    scenario.assert_healthy()
+
+    engine = scenario.node.store.get_account(ACC)
+    assert engine is not None
+    assert {c: a for c, a in scenario.venue.account.balance.items() if a} == {
+        c: a for c, a in engine.balance.items() if a
+    }
+    if account_type == "futures":
+        assert scenario.venue.signed_quantity(EX, SYM) == scenario.ledger.signed_quantity(EX, SYM)
+    else:
+        assert all(amount >= 0 for amount in engine.balance.values()), engine.balance
+    for fill in scenario.strategy().fills():
+        order = scenario.node.store.get_order(fill.client_order_id)
+        assert order is not None
+        event(f"fill: {order.order_type.value}, {fill.liquidity_side.value}")
+        if order.order_type is OrderType.LIMIT:
+            assert order.price is not None
+            buying = order.side is OrderSide.BUY
+            assert fill.price <= order.price if buying else fill.price >= order.price, (fill, order)
