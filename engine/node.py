@@ -87,12 +87,7 @@ class Node:
         self.data = DataEngine(self.bus, self.clock, emit_partial_bars_at_end=config.emit_partial_bars_at_end)
         self.clients = [self._client(n) for n in range(len(config.exchanges))]
         self.emulator = OrderEmulator(self.bus, self.clock, self.store)
-        self.portfolio = Portfolio(
-            self.bus,
-            self.clock,
-            self.store,
-            hedge_mode_accounts=tuple(a.account_id for a in config.accounts if a.hedge_mode),
-        )
+        self.portfolio = Portfolio(self.bus, self.clock, self.store)
         self.execution = ExecutionEngine(
             self.bus,
             self.clock,
@@ -166,6 +161,7 @@ class Node:
                     used_balance={currency: Decimal(0) for currency in account.balance},
                     created_at=created,
                     updated_at=created,
+                    hedge_mode=account.hedge_mode,
                 )
             )
 

@@ -77,8 +77,6 @@ class SimConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
       orders may take; a large order fills over several trades.
     - ``bar_volume_in_quote``: bar volume is in quote units (USDT) rather than base units (BTC).
     - ``latency_ns``: a command reaches the venue this long after it was sent.
-    - ``hedge_mode_accounts``: futures accounts whose positions the venue keeps per side (hedge
-      mode); their orders must name a ``position_side``. Other accounts net (one-way mode).
     - ``seed`` and ``misbehaviour``: the seeded, scriptable ways a real venue misbehaves.
     """
 
@@ -88,7 +86,6 @@ class SimConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     volume_participation: Decimal = Decimal(1)
     bar_volume_in_quote: bool = False
     latency_ns: int = 0
-    hedge_mode_accounts: tuple[str, ...] = ()
     seed: int = 0
     misbehaviour: tuple[MisbehaviourRule, ...] = ()
 

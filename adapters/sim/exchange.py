@@ -179,7 +179,6 @@ class SimulatedExchange(Actor):
         ids = self._account_ids or tuple(
             a.account_id for a in self.store.list_accounts() if a.exchange_id == self.exchange_id
         )
-        hedged = set(self.config.hedge_mode_accounts)
         for account_id in ids:
             account = self.store.get_account(account_id)
             if account is None or account.exchange_id != self.exchange_id:
@@ -191,8 +190,9 @@ class SimulatedExchange(Actor):
                 available_balance={},
                 used_balance={},
             )
+            # the account's position mode is the venue's setting: hedge mode keeps long and short apart
             ledger = Ledger(
-                venue_account, hedge_mode=account_id in hedged, position_id_prefix=f"SIM-{account_id}"
+                venue_account, hedge_mode=account.hedge_mode, position_id_prefix=f"SIM-{account_id}"
             )
             self._ledgers[account_id] = ledger
             if account.account_type is TradingType.FUTURES:

@@ -13,7 +13,9 @@ from engine.model.timestamps import UtcDatetime
 class TradingAccount(msgspec.Struct, kw_only=True):
     """The spec's TradingAccount. Balances map a currency (``"USDT"``) to an amount.
 
-    ``permissions`` defaults to none: an account trades only once ``trade`` is granted.
+    ``permissions`` defaults to none: an account trades only once ``trade`` is granted. Engine
+    addition: ``hedge_mode``, the venue keeps this futures account's positions per side (long and
+    short apart) rather than netted; the Portfolio and the simulated venue both read it from here.
     """
 
     account_id: str
@@ -28,3 +30,4 @@ class TradingAccount(msgspec.Struct, kw_only=True):
     available_balance: dict[str, Decimal] = msgspec.field(default_factory=dict)
     used_balance: dict[str, Decimal] = msgspec.field(default_factory=dict)
     total_pnl: Decimal = Decimal(0)
+    hedge_mode: bool = False

@@ -281,6 +281,7 @@ def scripted(
 def node_config(
     *strategies: dict[str, Any],
     account_type: Literal["spot", "futures"] = "futures",
+    hedge_mode: bool = False,
     balance: dict[str, str] | None = None,
     sim: dict[str, Any] | None = None,
     risk: dict[str, Any] | None = None,
@@ -294,6 +295,7 @@ def node_config(
                     "account_id": ACC,
                     "exchange_id": EX,
                     "account_type": account_type,
+                    "hedge_mode": hedge_mode,
                     "balance": balance or {"USDT": "10000"},
                 }
             ],

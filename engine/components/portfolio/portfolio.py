@@ -47,7 +47,7 @@ last tick.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -101,8 +101,7 @@ _EVENT_TYPES: dict[PositionChange, type[PositionEvent]] = {
 class Portfolio(Actor):
     """Positions, balances, PnL and margin of every account in the Store (see the module docstring).
 
-    ``hedge_mode_accounts`` names the hedge-mode futures accounts (the others are one-way), as the
-    simulated exchange's config does.
+    A futures account keeps positions per side when its ``hedge_mode`` is set, else nets them.
     Ledgers are created when an account is first needed, from the Store's account, which must then
     be flat (no positions, no open reservations).
     """
@@ -114,11 +113,9 @@ class Portfolio(Actor):
         store: Store,
         *,
         actor_id: str = "Portfolio",
-        hedge_mode_accounts: Iterable[str] = (),
     ) -> None:
         super().__init__(actor_id, bus, clock)
         self.store = store
-        self.hedge_mode_accounts = frozenset(hedge_mode_accounts)
         self._ledgers: dict[str, Ledger] = {}
         self._executions: dict[tuple[str, str], Ledger] = {}  # (account_id, execution_id)
         # exchange_id -> symbol -> last price: two plain lookups per tick beat building a tuple key
@@ -379,7 +376,7 @@ class Portfolio(Actor):
             account = self.store.get_account(account_id)
             if account is None:
                 raise KeyError(f"account {account_id!r} is not in the store")
-            ledger = Ledger(account, hedge_mode=account_id in self.hedge_mode_accounts)
+            ledger = Ledger(account, hedge_mode=account.hedge_mode)
             self._ledgers[account_id] = ledger
         return ledger
 

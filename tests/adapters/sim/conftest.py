@@ -67,13 +67,13 @@ class Venue:
         self.store.add_instrument(entities.instrument(specs, exchange_id=EX, max_order_size=D("1000")))
         balances = {k: D(v) for k, v in (balance or {"USDT": "1000"}).items()}
         self.store.add_account(
-            entities.account(account_id=ACC, exchange_id=EX, account_type=account_type, balance=balances)
+            entities.account(
+                account_id=ACC, exchange_id=EX, account_type=account_type, balance=balances, hedge_mode=hedge
+            )
         )
         self.events: list[Any] = []
         self.bus.register_endpoint(topics.EXEC_ENGINE_EVENTS, self.events.append)
         config = config or SimConfig()
-        if hedge:
-            config = SimConfig(**{**_fields(config), "hedge_mode_accounts": (ACC,)})
         self.data = DataEngine(self.bus, self.clock)
         self.data.start()
         self.exchange = SimulatedExchange(self.bus, self.clock, self.store, EX, config)
@@ -219,10 +219,6 @@ class Venue:
 
     def available(self, currency: str) -> Decimal:
         return self.ledger.account.available_balance.get(currency, D(0))
-
-
-def _fields(config: SimConfig) -> dict[str, Any]:
-    return {name: getattr(config, name) for name in config.__struct_fields__}
 
 
 @pytest.fixture

@@ -67,7 +67,11 @@ class World:
         self.store.add_instrument(self.instrument)
         self.store.add_account(
             entities.account(
-                account_id=ACC, exchange_id=EX, account_type=account_type, balance={"USDT": D(usdt)}
+                account_id=ACC,
+                exchange_id=EX,
+                account_type=account_type,
+                balance={"USDT": D(usdt)},
+                hedge_mode=hedge,
             )
         )
         self.store.add_strategy(entities.strategy(strategy_id="s"))
@@ -75,9 +79,7 @@ class World:
             self.store.add_execution(
                 entities.execution(execution_id=execution, strategy_id="s", trading_account_id=ACC)
             )
-        self.portfolio = Portfolio(
-            self.bus, self.clock, self.store, hedge_mode_accounts=[ACC] if hedge else []
-        )
+        self.portfolio = Portfolio(self.bus, self.clock, self.store)
         self.portfolio.start()
         self.seen: list[tuple[str, Any]] = []
         self.bus.subscribe("events.position.*", lambda m: self.seen.append(("execution", m)))
