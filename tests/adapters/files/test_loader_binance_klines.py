@@ -6,6 +6,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adapters.files import DataFileError, load_binance_klines
 from engine.messages import Bar
@@ -89,3 +91,65 @@ def test_time_going_back_names_the_line(tmp_path: Path) -> None:
     lines = SPOT_MS.splitlines(keepends=True)
     with pytest.raises(DataFileError, match="line 2: close time 1704067259999 is not after"):
         klines(write(tmp_path, lines[0] + lines[0]))
+
+
+# -- any file of the layout ---------------------------------------------------------------------------
+
+PRICE = st.integers(1, 10**9).map(lambda n: Decimal(n).scaleb(-2))
+
+
+@st.composite
+def kline_rows(draw: st.DrawFn) -> list[tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]]:
+    """1-minute klines at increasing open times (ms), with high >= open, close >= low."""
+    start = draw(st.integers(1_500_000_000_000, 1_800_000_000_000)) // 60_000 * 60_000
+    rows = []
+    for n in range(draw(st.integers(1, 20))):
+        open_, close = draw(PRICE), draw(PRICE)
+        high = max(open_, close) + draw(PRICE)
+        low = min(open_, close) - min(open_, close, draw(PRICE)) / 2
+        volume = Decimal(draw(st.integers(0, 10**9))).scaleb(-5)
+        rows.append((start + n * 60_000, open_, high, low, close, volume))
+    return rows
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=kline_rows(), header=st.booleans(), columns=st.sampled_from([7, 12]))
+def test_any_kline_file_loads_every_row_exactly_stamped_at_its_end(
+    tmp_path: Path,
+    rows: list[tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]],
+    header: bool,
+    columns: int,
+) -> None:
+    lines = (
+        ["open_time,open,high,low,close,volume,close_time,quote_volume,count,tbv,tbqv,ignore\n"]
+        if header
+        else []
+    )
+    for open_ms, o, h, lo, c, v in rows:
+        cells = [str(open_ms), str(o), str(h), str(lo), str(c), str(v), str(open_ms + 59_999)]
+        cells += ["1.5", "7", "0.5", "0.25", "0"][: columns - 7]
+        lines.append(",".join(cells) + "\n")
+    path = write(tmp_path, "".join(lines))
+
+    loaded = klines(path, interval="1m")
+
+    assert [(b.ts_event, b.open, b.high, b.low, b.close, b.volume) for b in loaded] == [
+        ((open_ms + 60_000) * 1_000_000, o, h, lo, c, v) for open_ms, o, h, lo, c, v in rows
+    ]
+    assert all(b.interval == "1m" for b in loaded)
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=kline_rows(), data=st.data())
+def test_one_damaged_cell_anywhere_is_reported_at_its_line_never_loaded(
+    tmp_path: Path, rows: list[tuple[int, Decimal, Decimal, Decimal, Decimal, Decimal]], data: st.DataObject
+) -> None:
+    lines = [",".join(map(str, (*row, row[0] + 59_999))) for row in rows]
+    bad_line = data.draw(st.integers(0, len(lines) - 1))
+    cells = lines[bad_line].split(",")
+    cells[data.draw(st.integers(0, 5))] = data.draw(st.sampled_from(["", "x", "1e", "--1", "nan"]))
+    lines[bad_line] = ",".join(cells)
+    path = write(tmp_path, "\n".join(lines) + "\n")
+
+    with pytest.raises(DataFileError, match=rf"line {bad_line + 1}\b"):
+        klines(path, interval="1m")

@@ -6,6 +6,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adapters.files import DataFileError, load_trade_csv
 from engine.messages import TradeTick
@@ -127,4 +129,54 @@ def test_a_layout_that_cannot_be_told_is_an_error_naming_line_1(
     path = tmp_path / "t.csv"
     path.write_text(text)
     with pytest.raises(DataFileError, match=reason):
+        trades(path)
+
+
+# -- any file of the futures trades layout ------------------------------------------------------------
+
+
+@st.composite
+def trade_rows(draw: st.DrawFn) -> list[tuple[int, Decimal, Decimal, int, bool]]:
+    """(id, price, quantity, time ms, buyer is maker) rows, times never going back."""
+    ms = draw(st.integers(1_500_000_000_000, 1_800_000_000_000))
+    rows = []
+    for n in range(draw(st.integers(1, 25))):
+        ms += draw(st.integers(0, 2_000))
+        price = Decimal(draw(st.integers(1, 10**9))).scaleb(-2)
+        quantity = Decimal(draw(st.integers(1, 10**7))).scaleb(-3)
+        rows.append((1_000 + n, price, quantity, ms, draw(st.booleans())))
+    return rows
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=trade_rows(), header=st.booleans())
+def test_any_futures_trades_file_loads_every_trade_exactly(
+    tmp_path: Path, rows: list[tuple[int, Decimal, Decimal, int, bool]], header: bool
+) -> None:
+    lines = ["id,price,qty,quote_qty,time,is_buyer_maker\n"] if header else []
+    lines += [f"{i},{p},{q},{p * q},{ms},{str(maker).lower()}\n" for i, p, q, ms, maker in rows]
+    path = tmp_path / "trades.csv"
+    path.write_text("".join(lines))
+
+    loaded = trades(path)
+
+    assert [(t.trade_id, t.price, t.quantity, t.ts_event, t.aggressor_side) for t in loaded] == [
+        (str(i), p, q, ms * MS, SELL if maker else BUY) for i, p, q, ms, maker in rows
+    ]
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=trade_rows(), data=st.data())
+def test_one_damaged_trade_cell_is_reported_at_its_line(
+    tmp_path: Path, rows: list[tuple[int, Decimal, Decimal, int, bool]], data: st.DataObject
+) -> None:
+    lines = [f"{i},{p},{q},{p * q},{ms},{str(maker).lower()}" for i, p, q, ms, maker in rows]
+    bad = data.draw(st.integers(0, len(lines) - 1))
+    cells = lines[bad].split(",")
+    cells[data.draw(st.sampled_from([1, 2, 4]))] = data.draw(st.sampled_from(["", "x", "-", "inf"]))
+    lines[bad] = ",".join(cells)
+    path = tmp_path / "trades.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    with pytest.raises(DataFileError, match=rf"line {bad + 1}\b"):
         trades(path)
