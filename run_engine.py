@@ -171,6 +171,14 @@ def _with_strategy(config: Any, strategy: str, params: dict[str, str]) -> Any:
     return msgspec.structs.replace(config, strategies=[spec])
 
 
+def _period(start_ns: int, end_ns: int) -> str:
+    from engine.model import datetime_from_ns
+
+    start, end = datetime_from_ns(start_ns), datetime_from_ns(end_ns)
+    days = (end_ns - start_ns) / 86_400e9
+    return f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC ({days:,.1f} days)"
+
+
 def _headline(metrics: Any) -> dict[str, object]:
     return {
         "total return": f"{metrics.total_return:.4%}",
@@ -194,7 +202,10 @@ def _headline(metrics: Any) -> dict[str, object]:
 def _print_summary(report: Any, node: Any, data_path: Path) -> None:
     for execution in report.executions:
         print(f"{execution.strategy} [{execution.execution_id}] on {execution.symbol} ({data_path.name})")
-        for label, value in _headline(execution.metrics).items():
+        lines = {"period": _period(report.start_ns, report.end_ns), **_headline(execution.metrics)}
+        change = execution.market_change
+        lines["market change"] = None if change is None else f"{change:+.4%} (buy and hold, before fees)"
+        for label, value in lines.items():
             print(f"  {label:<15} {'-' if value is None else value}")
     rate = report.events_per_second
     print(f"{report.events:,} events in {report.elapsed_s:.2f} s ({rate:,.0f}/s)")

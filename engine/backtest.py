@@ -60,6 +60,9 @@ class ExecutionReport(msgspec.Struct, frozen=True, kw_only=True):
     symbol: str
     status: ExecutionStatus
     metrics: PerformanceMetrics
+    # the instrument's own change over the run, last price / first price - 1 (trades or bar
+    # closes): what buying at the start and holding would have made, before fees
+    market_change: Decimal | None
     orders: list[OrderSummary]
     fills: list[FillRecord]
     final_positions: list[PositionSummary]
@@ -165,6 +168,7 @@ def build_report(node: Node, start_ns: int, end_ns: int, events: int, elapsed: f
                 symbol=strategy.context.symbol,
                 status=strategy.execution.status,
                 metrics=metrics,
+                market_change=_market_change(node, strategy.context.exchange_id, strategy.context.symbol),
                 orders=[_order_summary(order) for order in strategy.orders()],
                 fills=record.fills,
                 final_positions=[
@@ -204,6 +208,17 @@ def build_report(node: Node, start_ns: int, end_ns: int, events: int, elapsed: f
         executions=executions,
         accounts=accounts,
     )
+
+
+def _market_change(node: Node, exchange_id: str, symbol: str) -> Decimal | None:
+    prices = node.data.price_range(exchange_id, symbol)
+    if prices is None:
+        return None
+    first, last = prices
+    return (last / first - 1).quantize(_CHANGE_QUANTUM)
+
+
+_CHANGE_QUANTUM = Decimal("1e-8")
 
 
 def _order_summary(order: Order) -> OrderSummary:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -70,6 +71,18 @@ def test_console_summary_names_the_strategy_and_headline_figures(run: dict[str, 
     assert "strategies.ema_cross:EmaCross" in text
     for label in ("total return", "max drawdown", "Sharpe", "win rate", "3,000 events"):
         assert label in text
+
+
+def test_the_report_and_the_summary_give_the_period_and_the_markets_own_change(run: dict[str, Path]) -> None:
+    rows = run["data"].read_text().splitlines()[1:]
+    first, last = (Decimal(row.split(",")[4]) for row in (rows[0], rows[-1]))
+    report = json.loads(run["report"].read_text())
+    change = Decimal(report["executions"][0]["market_change"])
+    assert change == (last / first - 1).quantize(Decimal("1e-8"))
+    text = run["stdout"].read_text()
+    assert f"market change   {change:+.4%} (buy and hold, before fees)" in text
+    opened = datetime.strptime(rows[0].split(",")[0][:16], "%Y-%m-%d %H:%M")
+    assert f"period          {opened + timedelta(minutes=1):%Y-%m-%d %H:%M} to " in text  # at its close
 
 
 def test_plot_is_a_self_contained_page_with_the_equity_curve(run: dict[str, Path]) -> None:

@@ -28,6 +28,7 @@ isinstance, one Decimal add. ``benchmarks/bench_data.py`` measures it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -56,7 +57,17 @@ _SubscriptionKey = tuple[str, str, DataType, str]  # (exchange_id, symbol, data 
 class _Instrument:
     """Everything the hot path needs for one (exchange_id, symbol), cached when first seen."""
 
-    __slots__ = ("bar_feeds", "bar_topics", "book", "book_topic", "quote_topic", "ticks", "trade_topic")
+    __slots__ = (
+        "bar_feeds",
+        "bar_topics",
+        "book",
+        "book_topic",
+        "first_price",
+        "last_price",
+        "quote_topic",
+        "ticks",
+        "trade_topic",
+    )
 
     def __init__(self, exchange_id: str, symbol: str) -> None:
         self.trade_topic = topics.trades(exchange_id, symbol)
@@ -67,6 +78,9 @@ class _Instrument:
         self.bar_feeds: list[tuple[Callable[[TradeTick], Bar | None], str]] = []
         self.book: OrderBook | None = None
         self.ticks = 0  # trade and quote ticks: a slot increments faster than an engine attribute
+        # the first and the last traded price (trade, or bar close): the market's own change
+        self.first_price: Decimal | None = None
+        self.last_price: Decimal | None = None
 
 
 class _BarFeed:
@@ -157,6 +171,9 @@ class DataEngine(Actor):
         except KeyError:
             instrument = self._instrument(tick.exchange_id, tick.symbol)
         instrument.ticks += 1
+        instrument.last_price = tick.price
+        if instrument.first_price is None:
+            instrument.first_price = tick.price
         self._publish(instrument.trade_topic, tick)
         for handle, topic in instrument.bar_feeds:
             bar = handle(tick)
@@ -184,6 +201,9 @@ class DataEngine(Actor):
             instrument = self._instruments[bar.exchange_id][bar.symbol]
         except KeyError:
             instrument = self._instrument(bar.exchange_id, bar.symbol)
+        instrument.last_price = bar.close
+        if instrument.first_price is None:
+            instrument.first_price = bar.close
         topic = instrument.bar_topics.get(bar.interval)
         if topic is None:
             topic = instrument.bar_topics[bar.interval] = topics.bars(
@@ -261,6 +281,13 @@ class DataEngine(Actor):
         except UnknownEndpoint:
             return False
         return True
+
+    def price_range(self, exchange_id: str, symbol: str) -> tuple[Decimal, Decimal] | None:
+        """The first and the last price traded (trade, or bar close), or None before any."""
+        instrument = self._instruments.get(exchange_id, {}).get(symbol)
+        if instrument is None or instrument.first_price is None or instrument.last_price is None:
+            return None
+        return instrument.first_price, instrument.last_price
 
     def book(self, exchange_id: str, symbol: str) -> OrderBook | None:
         """The instrument's order book, or None before any book data. Read it; never apply to it."""
