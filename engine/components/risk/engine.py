@@ -388,7 +388,7 @@ class RiskEngine(Actor):
         self._judge_losses(event.trading_account_id)
 
     def _on_order_event(self, event: OrderEvent) -> None:
-        self._exposure.order_seen(event.trading_account_id, event.client_order_id)
+        self._exposure.order_seen(event)
 
     def account_equity(self, account_id: str) -> Decimal:
         """Equity in ``equity_currency`` (see the module docstring); 0 for an unknown account."""

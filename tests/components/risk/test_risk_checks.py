@@ -9,7 +9,7 @@ from risk_world import ACC, EX, SECOND, SYM, D, World, account, exchange, instru
 
 from engine import topics
 from engine.components.risk import RiskConfig
-from engine.messages import CancelOrder, OrderDenied
+from engine.messages import CancelOrder, OrderCancelled, OrderDenied
 from engine.model import (
     ContractSpecifications,
     ExchangeStatus,
@@ -208,7 +208,20 @@ def test_max_open_orders_counts_the_accounts_open_orders_and_frees_a_slot_when_o
     assert reason_code(outcome) == "risk.open_orders"
     assert "2 open orders" in outcome.reason
 
+    # the OMS cancels it in the Store, then publishes the cancel: the slot is free once that is heard
     resting.cancel("user", datetime_from_ns(world.clock.timestamp_ns()))
+    assert reason_code(world.submit()) == "risk.open_orders"
+    now = world.clock.timestamp_ns()
+    cancelled = OrderCancelled(
+        ts_event=now,
+        ts_init=now,
+        client_order_id="resting-1",
+        trading_account_id=ACC,
+        exchange_id=EX,
+        symbol=SYM,
+        execution_id=resting.execution_id,
+    )
+    world.bus.publish(topics.order_events(resting.execution_id), cancelled)
     assert reason_code(world.submit()) == "approved"
 
 
