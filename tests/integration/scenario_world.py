@@ -114,6 +114,7 @@ class Step(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     time_in_force: TimeInForce = TimeInForce.GTC
     expire_at: float | None = None
     reduce_only: bool = False
+    post_only: bool = False
     stop_loss_price: Decimal | None = None
     take_profit_price: Decimal | None = None
     trailing_stop_callback_rate: Decimal | None = None
@@ -190,6 +191,7 @@ class ScriptedStrategy(Strategy):
                 time_in_force=step.time_in_force,
                 expire_time=None if step.expire_at is None else at(step.expire_at),
                 reduce_only=step.reduce_only,
+                post_only=step.post_only,
                 stop_loss_price=step.stop_loss_price,
                 take_profit_price=step.take_profit_price,
                 trailing_stop_callback_rate=step.trailing_stop_callback_rate,

@@ -62,7 +62,17 @@ def script(draw: st.DrawFn, seconds: int) -> list[dict[str, Any]]:
             steps.append({"at": second, "do": "cancel", "name": draw(st.sampled_from(names))})
             continue
         if kind == "limit":
-            step = market(name, side, quantity, at=second, order_type="limit", price=level)
+            # any time in force (a GTD one lasting 1-10 s), post-only or not, reduce-only or not
+            options: dict[str, Any] = {
+                "time_in_force": draw(st.sampled_from(["GTC", "IOC", "FOK", "GTD"])),
+                "reduce_only": draw(st.booleans()),
+            }
+            if options["time_in_force"] == "GTD":
+                options["expire_at"] = second + draw(st.integers(1, 10))
+            if options["time_in_force"] in {"GTC", "GTD"} and draw(st.booleans()):
+                options["post_only"] = True
+            event(f"limit: {options['time_in_force']}{', post-only' if options.get('post_only') else ''}")
+            step = market(name, side, quantity, at=second, order_type="limit", price=level, **options)
         elif kind == "stop":
             step = market(name, side, quantity, at=second, order_type="stop", stop_price=level)
         elif kind == "stop_limit":
