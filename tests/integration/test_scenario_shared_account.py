@@ -13,6 +13,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scenario_world import ACC, EX, SYM, D, market, node_config, run, scripted, trade
+from test_scenario_tick_properties import market_data, script
 
 from engine.messages import OrderFilled
 from engine.model import PositionSide, PositionStatus
@@ -132,3 +133,22 @@ def test_any_sequence_of_fills_by_several_executions_adds_up_to_the_account(orde
     assert account.account.total_pnl == account.realized_pnl - account.fees_paid
     assert scenario.venue.account.balance == scenario.node.store.get_account(ACC).balance
     scenario.assert_healthy()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=market_data(), scripts=st.lists(st.data(), min_size=2, max_size=3))
+def test_any_orders_of_several_executions_on_one_account_add_up_to_the_account(data, scripts):
+    # every order type, brackets, cancels and times in force, from two or three executions at once
+    ids = [f"s{n + 1}" for n in range(len(scripts))]
+    steps = {i: drawer.draw(script(len(data))) for i, drawer in zip(ids, scripts, strict=True)}
+    config = node_config(*(scripted(*steps[i], execution_id=i) for i in ids), balance={"USDT": "10000000"})
+    scenario = run(config, data)
+    scenario.assert_healthy()
+
+    ledgers = [scenario.execution_ledger(i) for i in ids]
+    account = scenario.ledger
+    assert sum(ledger.signed_quantity(EX, SYM) for ledger in ledgers) == account.signed_quantity(EX, SYM)
+    assert sum(net(ledger) for ledger in ledgers) == net(account)
+    assert sum(ledger.fees_paid for ledger in ledgers) == account.fees_paid
+    assert scenario.venue.account.balance == scenario.node.store.get_account(ACC).balance
+    assert scenario.venue.signed_quantity(EX, SYM) == account.signed_quantity(EX, SYM)
