@@ -29,21 +29,31 @@ from engine.replay import replay
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(session=sessions(), misbehaviour=st.one_of(st.just([]), MISBEHAVIOUR), seed=st.integers(0, 100))
+@given(
+    session=sessions(),
+    misbehaviour=st.one_of(st.just([]), MISBEHAVIOUR),
+    seed=st.integers(0, 100),
+    rotate_bytes=st.sampled_from([None, 3_000, 30_000]),
+    gzipped=st.booleans(),
+)
 def test_any_recorded_session_replays_every_output_identically(
     session: tuple[Literal["spot", "futures"], list[Message], list[dict[str, Any]]],
     misbehaviour: list[dict[str, Any]],
     seed: int,
+    rotate_bytes: int | None,
+    gzipped: bool,
 ) -> None:
+    # in one file or rotated into parts, plain or gzip
     account_type, data, steps = session
     balance = {"USDT": "100000", "BTC": "10"} if account_type == "spot" else {"USDT": "100000"}
     sim = {"misbehaviour": misbehaviour, "seed": seed}
     config = node_config(scripted(*steps), account_type=account_type, balance=balance, sim=sim)
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "session.jsonl"
-        writer = JournalWriter(path, config=msgspec.to_builtins(config))
+        path = Path(folder) / ("session.jsonl.gz" if gzipped else "session.jsonl")
+        writer = JournalWriter(path, config=msgspec.to_builtins(config), rotate_bytes=rotate_bytes)
         run_backtest(config, data, journal=writer)
         writer.close()
+        event(f"journal parts: {min(len(list(Path(folder).iterdir())), 3)}")
 
         _, result = replay(read_journal(path), verify=True)  # raises ReplayMismatch at a difference
 
