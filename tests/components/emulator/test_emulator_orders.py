@@ -72,13 +72,7 @@ def test_a_stop_limit_is_released_as_a_limit_at_its_price() -> None:
 
 def test_a_sell_trailing_stop_is_released_exactly_at_the_callback_from_the_highest_trade() -> None:
     world = World()
-    world.submit(
-        side=OrderSide.SELL,
-        order_type=OrderType.TRAILING_STOP,
-        stop_price=None,
-        trailing_stop_callback_rate=D(10),
-        trailing_stop_activation_price=D(105),
-    )
+    submit_trailing_sell(world, D(10), trailing_stop_activation_price=D(105))
     for price in ("100", "90", "105", "110", "99.01"):
         world.trade(price)
     assert world.venue == []
@@ -97,6 +91,18 @@ def test_quotes_trigger_a_buy_on_the_ask_and_a_sell_on_the_bid() -> None:
     assert [m.client_order_id for m in world.sent(SubmitOrder)] == [buy, sell]
 
 
+def submit_trailing_sell(world: World, callback_rate: Decimal, **changes: Any) -> str:
+    """A trailing-stop sell of 1 following the price down by ``callback_rate`` percent."""
+    command = world.submit(
+        side=OrderSide.SELL,
+        order_type=OrderType.TRAILING_STOP,
+        stop_price=None,
+        trailing_stop_callback_rate=callback_rate,
+        **changes,
+    )
+    return command.client_order_id
+
+
 def test_a_bar_triggers_with_its_extremes_when_no_ticks_arrive() -> None:
     world = World()
     world.submit(side=OrderSide.SELL, stop_price=D(90))
@@ -108,12 +114,7 @@ def test_a_bar_triggers_with_its_extremes_when_no_ticks_arrive() -> None:
 
 def test_a_bar_offers_a_trailing_stop_its_best_price_before_its_worst() -> None:
     world = World()
-    world.submit(
-        side=OrderSide.SELL,
-        order_type=OrderType.TRAILING_STOP,
-        stop_price=None,
-        trailing_stop_callback_rate=D(10),
-    )
+    submit_trailing_sell(world, D(10))
     world.bar(low="100", high="100")
     world.bar(low="100", high="120")  # peak 120 first, trigger 108: the low of 100 fires it
     assert len(world.sent(SubmitOrder)) == 1
@@ -132,12 +133,7 @@ def test_a_stop_a_bar_fires_says_where_it_met_the_market_its_level_or_the_open_p
 
 def test_a_trailing_level_a_bar_set_and_crossed_is_where_it_met_the_market_even_below_the_open() -> None:
     world = World()
-    world.submit(
-        side=OrderSide.SELL,
-        order_type=OrderType.TRAILING_STOP,
-        stop_price=None,
-        trailing_stop_callback_rate=D(10),
-    )
+    submit_trailing_sell(world, D(10))
     world.bar(open="100", low="100", high="100")  # activates: peak 100, level 90
     world.bar(open="95", low="94", high="120")  # new peak 120, level 108, then the low of 94 fires it
     [released] = world.sent(SubmitOrder)

@@ -202,19 +202,23 @@ class World:
         order = Order(**(fields | changes))
         self.store.add_order(order)
         if accepted:
-            now = self.clock.timestamp_ns()
-            event = OrderAccepted(
-                ts_event=now,
-                ts_init=now,
-                client_order_id=order_id,
-                trading_account_id=order.trading_account_id,
-                exchange_id=EX,
-                symbol=SYM,
-                execution_id=order.execution_id,
-                exchange_order_id=f"x-{order_id}",
-            )
-            self.bus.publish(topics.order_events(order.execution_id), event)
+            self.order_event(OrderAccepted, order, exchange_order_id=f"x-{order_id}")
         return order
+
+    def order_event(self, kind: type[Any], order: Order, **fields: Any) -> None:
+        """Publish an order event about ``order`` as the OMS does, after it has applied it."""
+        now = self.clock.timestamp_ns()
+        event = kind(
+            ts_event=now,
+            ts_init=now,
+            client_order_id=order.order_id,
+            trading_account_id=order.trading_account_id,
+            exchange_id=EX,
+            symbol=SYM,
+            execution_id=order.execution_id,
+            **fields,
+        )
+        self.bus.publish(topics.order_events(order.execution_id), event)
 
     def open_position(
         self, side: PositionSide, quantity: str, *, entry: str = "100.00", position_id: str = "pos-1"

@@ -211,17 +211,7 @@ def test_max_open_orders_counts_the_accounts_open_orders_and_frees_a_slot_when_o
     # the OMS cancels it in the Store, then publishes the cancel: the slot is free once that is heard
     resting.cancel("user", datetime_from_ns(world.clock.timestamp_ns()))
     assert reason_code(world.submit()) == "risk.open_orders"
-    now = world.clock.timestamp_ns()
-    cancelled = OrderCancelled(
-        ts_event=now,
-        ts_init=now,
-        client_order_id="resting-1",
-        trading_account_id=ACC,
-        exchange_id=EX,
-        symbol=SYM,
-        execution_id=resting.execution_id,
-    )
-    world.bus.publish(topics.order_events(resting.execution_id), cancelled)
+    world.order_event(OrderCancelled, resting, reason="user")
     assert reason_code(world.submit()) == "approved"
 
 
