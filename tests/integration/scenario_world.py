@@ -100,11 +100,12 @@ def bar(seconds: float, o: str, h: str, lo: str, c: str, volume: str = "100") ->
 class Step(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """One thing the strategy does, on the first market data event at or after ``at`` seconds.
 
-    ``name`` labels the order a submit creates, or names the order a cancel or modify acts on.
+    ``name`` labels the order a submit creates, or names the order a cancel acts on; ``cancel_all``
+    and ``close`` (flatten the position) act on the strategy's instrument.
     """
 
     at: float
-    do: Literal["submit", "cancel"] = "submit"
+    do: Literal["submit", "cancel", "cancel_all", "close"] = "submit"
     name: str = ""
     side: OrderSide = OrderSide.BUY
     quantity: Decimal | None = None
@@ -199,8 +200,12 @@ class ScriptedStrategy(Strategy):
                 leverage=step.leverage,
                 position_side=step.position_side,
             )
-        else:
+        elif step.do == "cancel":
             self.cancel_order(self.ids[step.name])
+        elif step.do == "cancel_all":
+            self.cancel_all_orders()
+        else:
+            self.close_position()
 
     # -- reading what happened -------------------------------------------------------------------
 

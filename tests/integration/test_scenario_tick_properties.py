@@ -55,11 +55,26 @@ def script(draw: st.DrawFn, seconds: int) -> list[dict[str, Any]]:
         quantity = str(Decimal(draw(st.integers(1, 2000))).scaleb(-3))
         level = str(D(100) + Decimal(draw(st.integers(-300, 300))) * TICK)
         kind = draw(
-            st.sampled_from(["market", "limit", "stop", "stop_limit", "trailing", "bracket", "cancel"])
+            st.sampled_from(
+                [
+                    "market",
+                    "limit",
+                    "stop",
+                    "stop_limit",
+                    "trailing",
+                    "bracket",
+                    "cancel",
+                    "cancel_all",
+                    "close",
+                ]
+            )
         )
         event(f"step: {kind}")
         if kind == "cancel" and names:
             steps.append({"at": second, "do": "cancel", "name": draw(st.sampled_from(names))})
+            continue
+        if kind in {"cancel_all", "close"}:
+            steps.append({"at": second, "do": kind})
             continue
         if kind == "limit":
             # any time in force (a GTD one lasting 1-10 s), post-only or not, reduce-only or not
