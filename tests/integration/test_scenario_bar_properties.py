@@ -59,9 +59,12 @@ def script(draw: st.DrawFn, minutes: int) -> list[dict[str, Any]]:
         side = draw(st.sampled_from(["buy", "sell"]))
         quantity = str(Decimal(draw(st.integers(1, 3000))).scaleb(-3))
         level = str(D(100) + _offset(draw))
-        kind = draw(st.sampled_from(["market", "limit", "stop", "bracket", "cancel"]))
+        kind = draw(st.sampled_from(["market", "limit", "stop", "bracket", "cancel", "cancel_all", "close"]))
         if kind == "cancel" and names:
             steps.append({"at": when, "do": "cancel", "name": draw(st.sampled_from(names))})
+            continue
+        if kind in {"cancel_all", "close"}:
+            steps.append({"at": when, "do": kind})
             continue
         if kind == "limit":
             steps.append(market(name, side, quantity, at=when, order_type="limit", price=level))
