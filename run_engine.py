@@ -7,22 +7,32 @@ stderr and a non-zero exit code, never in a traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from engine.errors import EngineError
+
+if TYPE_CHECKING:
+    from engine.journal import FlushPolicy, JournalWriter
 
 ROOT = Path(__file__).resolve().parent
 BUNDLED_BARS = ROOT.parent / "shared" / "data" / "btc-perp-1m.csv"
 DEFAULT_STRATEGY = "strategies.ema_cross:EmaCross"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# A backtest can be run again, so its journal goes to the OS in batches rather than a write per
+# record (which more than doubles a run's time): a crash loses at most this many records, and
+# replay reports the torn last line.
+BACKTEST_JOURNAL_FLUSH = 10_000
+_SIZE = re.compile(r"(\d+)\s*([kmg]?)(i?)b?", re.IGNORECASE)
 
 
 class UsageError(EngineError):
@@ -46,6 +56,54 @@ def _params(pairs: Sequence[str]) -> dict[str, str]:
             raise UsageError(f"--param expects key=value, got {pair!r}")
         values[key.strip()] = value.strip()
     return values
+
+
+def _flush_policy(text: str) -> FlushPolicy:
+    """``--journal-flush``: ``every`` record, a record count (``500``) or seconds (``0.5s``)."""
+    value = text.strip().lower()
+    if value == "every":
+        return "every"
+    try:
+        policy: int | float = float(value[:-1]) if value.endswith("s") else int(value)
+    except ValueError:
+        policy = 0
+    if policy > 0 and math.isfinite(policy):
+        return policy
+    raise UsageError(f"--journal-flush expects 'every', a record count or seconds such as 0.5s, got {text!r}")
+
+
+def _size(text: str, flag: str) -> int:
+    """``64MB`` (powers of 1000), ``64MiB`` (powers of 1024) or plain bytes."""
+    match = _SIZE.fullmatch(text.strip())
+    if match is None or not int(match[1]):
+        raise UsageError(f"{flag} expects a size such as 100MB, 64MiB or 1048576, got {text!r}")
+    number, prefix, binary = match.groups()
+    power = " kmg".index(prefix.lower() or " ")
+    return int(number) * int((1024 if binary else 1000) ** power)
+
+
+def _journal_writer(args: argparse.Namespace, config: Any, flush: FlushPolicy) -> JournalWriter | None:
+    """The ``--journal`` writer with the ``--journal-*`` options, or None without ``--journal``."""
+    from engine.journal import JournalWriter, part_path
+
+    if args.journal is None:
+        options = [args.journal_flush, args.journal_rotate, args.journal_fsync]
+        for flag, value in zip(
+            ("--journal-flush", "--journal-rotate", "--journal-fsync"), options, strict=True
+        ):
+            if value:
+                raise UsageError(f"{flag} needs --journal")
+        return None
+    path = Path(args.journal)
+    if args.journal_flush is not None:
+        flush = _flush_policy(args.journal_flush)
+    rotate = _size(args.journal_rotate, "--journal-rotate") if args.journal_rotate else None
+    if path.exists() or part_path(path, 1).exists():
+        raise UsageError(f"journal {path} exists: an event log is never overwritten; choose another path")
+    _output(args.journal)  # its folder
+    return JournalWriter(
+        path, config=msgspec.to_builtins(config), flush=flush, fsync=args.journal_fsync, rotate_bytes=rotate
+    )
 
 
 def _output(path: str | None) -> Path | None:
@@ -98,7 +156,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     from adapters.files import load_data
     from engine.backtest import run_backtest
     from engine.config import default_backtest_config, load_config
-    from engine.journal import JournalWriter, read_journal
+    from engine.journal import read_journal
     from engine.replay import is_journal, market_data
 
     data_path = _existing_file(args.data, "data file")
@@ -118,9 +176,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     else:
         data = load_data(data_path, exchange_id=first.exchange_id, symbol=first.symbol)
         total = _count_rows(data_path)
+    writer = _journal_writer(args, config, BACKTEST_JOURNAL_FLUSH)
     progress = Progress(total, "events")
-    journal_path = _output(args.journal)
-    writer = JournalWriter(journal_path, config=msgspec.to_builtins(config)) if journal_path else None
     try:
         node, report = run_backtest(config, data, on_progress=progress, journal=writer)
     finally:
@@ -148,8 +205,9 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
             encoding="utf-8",
         )
         print(f"plot     {target}")
-    if journal_path:
-        print(f"journal  {journal_path}")
+    if writer is not None:
+        parts = writer.current_path if writer.current_path != writer.path else None
+        print(f"journal  {writer.path}" + (f" (rotated, last part {parts})" if parts else ""))
     return EXIT_OK
 
 
@@ -352,6 +410,15 @@ def _parser() -> argparse.ArgumentParser:
     add("--report", help="write the JSON report here")
     add("--journal", help="record the event log here (replay it with `replay`)")
     add("--plot", help="write the equity curve here (self-contained HTML)")
+    add(
+        "--journal-flush",
+        metavar="POLICY",
+        help=f"when journal records reach the OS: every, N records or Xs (default {BACKTEST_JOURNAL_FLUSH})",
+    )
+    add(
+        "--journal-rotate", metavar="SIZE", help="start a new journal part past this size (e.g. 100MB, 64MiB)"
+    )
+    add("--journal-fsync", action="store_true", help="force every journal flush to disk")
     backtest.set_defaults(handler=_cmd_backtest)
 
     replay = commands.add_parser(

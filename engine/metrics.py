@@ -105,31 +105,42 @@ def compute_metrics(
 
 
 def max_drawdown(initial_equity: Decimal, curve: Sequence[EquitySample]) -> tuple[Decimal, Decimal]:
-    """Largest peak-to-trough fall, as an amount and as a fraction of its peak."""
-    peak = initial_equity
-    worst = Decimal(0)
-    worst_pct = Decimal(0)
+    """Largest peak-to-trough fall, as an amount and as a fraction of its peak.
+
+    Between two new peaks the deepest fall is at the lowest sample, so each stretch divides once,
+    at its trough, rather than at every sample: the curve has a sample per bar.
+    """
+    peak = trough = initial_equity
+    worst = worst_pct = Decimal(0)
     for sample in curve:
         equity = sample.equity
         if equity > peak:
-            peak = equity
-            continue
-        fall = peak - equity
-        worst = max(worst, fall)
-        if peak > 0 and fall / peak > worst_pct:
-            worst_pct = fall / peak
+            worst, worst_pct = _deeper(peak, trough, worst, worst_pct)
+            peak = trough = equity
+        elif equity < trough:
+            trough = equity
+    return _deeper(peak, trough, worst, worst_pct)
+
+
+def _deeper(peak: Decimal, trough: Decimal, worst: Decimal, worst_pct: Decimal) -> tuple[Decimal, Decimal]:
+    """The worst fall and fraction so far, given one stretch's peak and trough (earlier ties kept)."""
+    fall = peak - trough
+    worst = max(worst, fall)  # max keeps its first argument on a tie
+    if fall and peak > 0:
+        worst_pct = max(worst_pct, fall / peak)
     return worst, worst_pct
 
 
 def daily_returns(initial_equity: Decimal, curve: Sequence[EquitySample]) -> list[float]:
     """Return per UTC day, from the last equity sample of each day."""
     closes: list[Decimal] = []
-    day = None
+    day_start = day_end = 0  # the current sample's UTC day, [start, end): no division per sample
     for sample in curve:
-        sample_day = sample.ts // NS_PER_DAY
-        if sample_day != day:
+        ts = sample.ts
+        if not closes or ts >= day_end or ts < day_start:
             closes.append(sample.equity)
-            day = sample_day
+            day_start = ts - ts % NS_PER_DAY
+            day_end = day_start + NS_PER_DAY
         else:
             closes[-1] = sample.equity
     previous = initial_equity

@@ -12,6 +12,7 @@ from engine.journal._format import (
     JournalHeader,
     Record,
     RecordKind,
+    part_path,
 )
 from engine.journal._reader import MAX_PROBLEMS, JournalProblem, JournalReader, JournalStats, read_journal
 from engine.journal._writer import FlushPolicy, JournalWriter
@@ -33,5 +34,6 @@ __all__ = [
     "JournalWriter",
     "Record",
     "RecordKind",
+    "part_path",
     "read_journal",
 ]

@@ -121,3 +121,40 @@ def test_one_return_per_day_whatever_the_sampling(values: list[int]) -> None:
     samples = [EquitySample(i * NS_PER_DAY // 3, D(v)) for i, v in enumerate(values)]
     days = {s.ts // NS_PER_DAY for s in samples}
     assert len(daily_returns(D(100), samples)) == len(days)
+
+
+def _drawdown_by_definition(initial: Decimal, values: list[Decimal]) -> tuple[Decimal, Decimal]:
+    """Every sample against the running peak before it: the definition, one division per sample."""
+    peak, worst, worst_pct = initial, D(0), D(0)
+    for equity in values:
+        peak = max(peak, equity)
+        fall = peak - equity
+        worst = max(worst, fall)
+        if peak > 0:
+            worst_pct = max(worst_pct, fall / peak)
+    return worst, worst_pct
+
+
+@given(st.integers(-50, 10_000), st.lists(st.integers(-50, 10_000), max_size=60), st.integers(0, 3))
+def test_drawdown_matches_its_definition(initial: int, values: list[int], places: int) -> None:
+    equities = [D(v).scaleb(-places) for v in values]
+    samples = [EquitySample(i, e) for i, e in enumerate(equities)]
+    assert max_drawdown(D(initial), samples) == _drawdown_by_definition(D(initial), equities)
+
+
+@given(st.lists(st.tuples(st.integers(0, 10 * NS_PER_DAY), st.integers(1, 1000)), max_size=40))
+def test_daily_returns_match_a_grouping_by_day(points: list[tuple[int, int]]) -> None:
+    samples = [EquitySample(ts, D(v)) for ts, v in points]
+    closes: list[Decimal] = []
+    day = None
+    for sample in samples:  # a new close whenever the UTC day differs from the previous sample's
+        if sample.ts // NS_PER_DAY != day:
+            closes.append(sample.equity)
+            day = sample.ts // NS_PER_DAY
+        else:
+            closes[-1] = sample.equity
+    previous, expected = D(100), []
+    for close in closes:
+        expected.append(float((close - previous) / previous))
+        previous = close
+    assert daily_returns(D(100), samples) == expected
