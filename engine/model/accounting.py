@@ -35,7 +35,7 @@ margin at 3x, what is left of a reservation) keeps 12 decimals, so the sums buil
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import Context, Decimal, InvalidOperation, Rounded
 from enum import StrEnum
 
 import msgspec
@@ -53,6 +53,9 @@ ONE = Decimal(1)
 # of such amounts then stay exact within Decimal's 28 digits, which a 28-digit quotient would not.
 FRACTION_QUANTUM = Decimal("1e-12")
 _FRACTION_EXPONENT = -12
+# fraction()'s quick test: a value at or above the quantum quantizes without Rounded (padding it to 64
+# digits or fewer); traps, not flags, so nothing needs clearing between calls
+_QUANTUM_PROBE = Context(prec=64, traps=[Rounded, InvalidOperation])
 
 ACCOUNTING_CODES: tuple[str, ...] = (
     "accounting.fill.quantity",
@@ -179,6 +182,13 @@ def _is_exactly_one(value: Decimal) -> bool:
 
 def fraction(value: Decimal) -> Decimal:
     """``value`` rounded (half even) to ``FRACTION_QUANTUM`` if it is finer, else unchanged."""
+    if value:  # quantizing signals Rounded when it drops digits (a zero has none to drop)
+        try:
+            value.quantize(FRACTION_QUANTUM, None, _QUANTUM_PROBE)
+        except (Rounded, InvalidOperation):  # finer, too long or not finite: as_tuple (slow) decides
+            pass
+        else:
+            return value
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < _FRACTION_EXPONENT:
         return value.quantize(FRACTION_QUANTUM)

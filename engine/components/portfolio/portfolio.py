@@ -38,10 +38,10 @@ booked before strategies handle the same event and read the Portfolio):
   proportion to the quantity each part trades (``_book_liquidation``): each gets its own
   ``PositionLiquidated`` (``PositionChanged`` for a partial liquidation) and realized PnL.
 
-Every change to reservations or balances publishes an ``AccountState``. Marks: a trade tick only
-stores its price (two dict lookups, no Decimal math); a bar stores its close and marks the ledgers
-holding that instrument; reads through the public API mark first, so they are never staler than the
-last tick.
+Every change to reservations or balances publishes an ``AccountState``. Marks: a trade tick or a bar
+only stores its price (two dict lookups, no Decimal math); reads through the public API mark first,
+so they are never staler than the last tick or bar. A Store position (the account ledger's own
+object) is as fresh as the last read of its account or the last fill on its instrument.
 """
 
 from __future__ import annotations
@@ -120,10 +120,11 @@ class Portfolio(Actor):
         self._executions: dict[tuple[str, str], Ledger] = {}  # (account_id, execution_id)
         # exchange_id -> symbol -> last price: two plain lookups per tick beat building a tuple key
         self._last: defaultdict[str, dict[str, Decimal]] = defaultdict(dict)
-        # A bar or a fill marks every ledger at once; a trade only records its price. So a ledger
-        # marked since the last trade is up to date: the count of trades priced, and where each
-        # ledger was marked, spare the read path (run after every bar for the equity curve) its work.
-        self._trades_priced = 0
+        # A fill marks every ledger at once; a trade or a bar only records its price, and a ledger is
+        # marked when it is read. The count of prices recorded, and where each ledger was marked,
+        # tell a read whether that is needed: the equity curve reads one sub-ledger after every bar,
+        # and the account's ledger is left alone until something asks for it.
+        self._prices_seen = 0
         self._marked_at: dict[Ledger, int] = {}
         self._handlers: dict[type, Callable[[Any], None]] = {
             OrderAccepted: self._on_accepted,
@@ -206,11 +207,11 @@ class Portfolio(Actor):
 
     def _on_trade(self, tick: TradeTick) -> None:
         self._last[tick.exchange_id][tick.symbol] = tick.price
-        self._trades_priced += 1
+        self._prices_seen += 1
 
     def _on_bar(self, bar: Bar) -> None:
         self._last[bar.exchange_id][bar.symbol] = bar.close
-        self._mark_instrument(bar.exchange_id, bar.symbol, bar.close)
+        self._prices_seen += 1
 
     # -- order events -----------------------------------------------------------------------------
 
@@ -411,7 +412,7 @@ class Portfolio(Actor):
         return self.execution_ledger(account_id, execution_id)
 
     def _mark(self, ledger: Ledger) -> None:
-        priced = self._trades_priced
+        priced = self._prices_seen
         if self._marked_at.get(ledger) == priced:
             return
         self._marked_at[ledger] = priced

@@ -384,7 +384,7 @@ def test_a_trade_tick_only_records_the_price_and_a_read_marks_the_positions() ->
 
 
 def test_every_read_sees_the_latest_price_whatever_moved_it_since_the_last_read() -> None:
-    # a read marks only what a trade moved since the last mark: bars and fills mark at once
+    # a read marks what a trade or a bar moved since the last mark; a fill marks at once
     world = World()
     world.fill(world.order(BUY, "2", "100"), "2", "100")
     portfolio = world.portfolio
@@ -403,12 +403,16 @@ def test_every_read_sees_the_latest_price_whatever_moved_it_since_the_last_read(
     assert seen == [(D(pnl), D(pnl)) for pnl in (20, 40, 40, -20, -10, -15)]
 
 
-def test_a_bar_marks_every_ledger_holding_the_instrument() -> None:
+def test_a_bar_marks_a_ledger_when_it_is_read_and_no_sooner() -> None:
     world = World()
     world.fill(world.order(BUY, "2", "100"), "2", "100")
     world.bar("95")
-    assert world.store.list_positions()[0].unrealized_pnl == D(-10)
+    stored = world.store.list_positions()[0]  # the account ledger's own position object
+    assert stored.unrealized_pnl == D(0)  # marked at the fill; the bar only recorded its close
     assert world.portfolio.execution_ledger(ACC, "e1").unrealized_pnl == D(-10)
+    assert stored.unrealized_pnl == D(0)  # reading e1's sub-ledger leaves the account's alone
+    assert world.portfolio.positions(ACC) == [stored] and stored.unrealized_pnl == D(-10)
+    assert stored.current_price == D(95)
 
 
 def test_a_fill_marks_at_the_last_trade_price() -> None:
