@@ -107,9 +107,9 @@ class Node:
         self._by_execution = {s.execution_id: s for s in self.strategies}
         self.recorder = Recorder(self.bus, self.clock, list(self._by_execution))
         self._initial_equity = {s.execution_id: self._account_equity(s) for s in self.strategies}
-        # per execution, what sample_equity needs, looked up once: (account, execution, quote
-        # currency, initial equity, the recorder's curve); built at the first sample
-        self._samplers: list[tuple[str, str, str, Decimal, list[EquitySample]]] = []
+        # per execution, what sample_equity needs, looked up once: (its equity in its quote currency,
+        # initial equity, the recorder's curve); built at the first sample
+        self._samplers: list[tuple[Callable[[], Decimal], Decimal, list[EquitySample]]] = []
         # execution id -> (what the metrics were computed from, the metrics): a stop and the report
         # that follows it ask for the same figures
         self._metrics: dict[str, tuple[tuple[object, ...], PerformanceMetrics]] = {}
@@ -263,17 +263,16 @@ class Node:
         if len(samplers) != len(self.strategies):
             samplers[:] = [
                 (
-                    strategy.account_id,
-                    strategy.execution_id,
-                    self.quote_currency(strategy),
+                    self.portfolio.equity_reader(
+                        strategy.account_id, strategy.execution_id, self.quote_currency(strategy)
+                    ),
                     self._initial_equity[strategy.execution_id],
                     self.recorder.records[strategy.execution_id].curve,
                 )
                 for strategy in self.strategies
             ]
-        execution_equity = self.portfolio.execution_equity
-        for account_id, execution_id, currency, initial, curve in samplers:
-            curve.append(EquitySample(ts, initial + execution_equity(account_id, execution_id, currency)))
+        for equity, initial, curve in samplers:
+            curve.append(EquitySample(ts, initial + equity()))
 
     def stop(self) -> None:
         """Stop every running execution (cancelling its orders), flush bars, stop the actors."""

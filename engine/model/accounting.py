@@ -34,6 +34,7 @@ margin at 3x, what is left of a reservation) keeps 12 decimals, so the sums buil
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Context, Decimal, InvalidOperation, Rounded
 from enum import StrEnum
@@ -284,10 +285,6 @@ class Ledger:
         slots = self._open.get((exchange_id, symbol))
         return [holding.position for holding in slots.values()] if slots else []
 
-    def open_instruments(self) -> list[tuple[str, str]]:
-        """``(exchange_id, symbol)`` of every instrument with an open position, in the order first opened."""
-        return list(self._open)
-
     def open_positions(self) -> list[Position]:
         """Open positions, in the order they were opened."""
         return [p for p in self._positions if p.status is PositionStatus.OPEN]
@@ -343,6 +340,17 @@ class Ledger:
             if holding.marked_at is not price:  # _Holding.mark's own test, without the call
                 holding.mark(price)
         return True
+
+    def mark_all(self, last: Mapping[str, Mapping[str, Decimal]]) -> None:
+        """Revalue every open position at ``last[exchange_id][symbol]``; those without a price keep
+        their mark."""
+        for (exchange_id, symbol), slots in self._open.items():
+            prices = last.get(exchange_id)
+            price = prices.get(symbol) if prices else None
+            if price is not None:
+                for holding in slots.values():
+                    if holding.marked_at is not price:  # _Holding.mark's own test, without the call
+                        holding.mark(price)
 
     def liquidation_due(self, exchange_id: str, symbol: str, price: Decimal) -> list[Position]:
         """Open positions ``price`` liquidates: a long at or below its liquidation price, a short at or

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 from accounting_world import (
     T0,
@@ -161,6 +162,22 @@ def test_a_short_marked_above_its_entry_shows_a_loss() -> None:
     ledger.mark(EX, SYM, D(103))
     assert ledger.unrealized_pnl == D(-6)
     assert ledger.equity("USDT") == D(9994)
+
+
+def test_mark_all_revalues_what_has_a_price_and_leaves_the_rest_at_its_last_mark() -> None:
+    ledger = futures_ledger(hedge_mode=True)
+    eth = msgspec.structs.replace(FUT, symbol="ETHUSDT", base_currency="ETH")
+    btc_long = ledger.apply_fill(FUT, BUY, D(2), D(100), D(0), "USDT", T1, position_side=PositionSide.LONG)
+    btc_short = ledger.apply_fill(FUT, SELL, D(1), D(100), D(0), "USDT", T1, position_side=PositionSide.SHORT)
+    eth_long = ledger.apply_fill(eth, BUY, D(3), D(10), D(0), "USDT", T1, position_side=PositionSide.LONG)
+    ledger.mark(EX, "ETHUSDT", D(11))
+
+    ledger.mark_all({EX: {SYM: D(104), "SOLUSDT": D(1)}, "bybit": {"ETHUSDT": D(50)}})
+    long, short, eth_position = (r.updates[0].position for r in (btc_long, btc_short, eth_long))
+    assert (long.current_price, long.unrealized_pnl) == (D(104), D(8))  # both slots of BTCUSDT
+    assert (short.current_price, short.unrealized_pnl) == (D(104), D(-4))
+    assert (eth_position.current_price, eth_position.unrealized_pnl) == (D(11), D(3))  # no binance price
+    assert ledger.equity("USDT") == D(10007)
 
 
 def test_fees_in_another_currency_come_off_that_balance_and_stay_out_of_total_pnl() -> None:

@@ -185,13 +185,17 @@ class Portfolio(Actor):
             currency = next(iter(balance), "")
         return ledger.equity(currency)
 
-    def execution_equity(self, account_id: str, execution_id: str, currency: str) -> Decimal:
-        """``execution_ledger(account_id, execution_id).equity(currency)`` in fewer steps: the equity
-        curve samples it after every bar."""
-        key = (account_id, execution_id or topics.EXTERNAL_EXECUTION)
-        ledger = self._executions.get(key) or self._execution_ledger(*key)
-        self._mark(ledger)
-        return ledger.equity(currency)
+    def equity_reader(self, account_id: str, execution_id: str, currency: str) -> Callable[[], Decimal]:
+        """A function returning ``execution_ledger(account_id, execution_id).equity(currency)`` in
+        fewer steps: the equity curve calls it after every bar."""
+        ledger = self._execution_ledger(account_id, execution_id or topics.EXTERNAL_EXECUTION)
+        mark, equity = self._mark, ledger.equity
+
+        def read() -> Decimal:
+            mark(ledger)
+            return equity(currency)
+
+        return read
 
     def unrealized_pnl(self, account_id: str, execution_id: str | None = None) -> Decimal:
         return self._view(account_id, execution_id).unrealized_pnl
@@ -413,15 +417,9 @@ class Portfolio(Actor):
 
     def _mark(self, ledger: Ledger) -> None:
         priced = self._prices_seen
-        if self._marked_at.get(ledger) == priced:
-            return
-        self._marked_at[ledger] = priced
-        last = self._last
-        for exchange_id, symbol in ledger.open_instruments():
-            prices = last.get(exchange_id)  # self._price, inlined: every read comes here
-            price = prices.get(symbol) if prices else None
-            if price is not None:
-                ledger.mark(exchange_id, symbol, price)
+        if self._marked_at.get(ledger) != priced:
+            self._marked_at[ledger] = priced
+            ledger.mark_all(self._last)
 
     def _price(self, exchange_id: str, symbol: str) -> Decimal | None:
         prices = self._last.get(exchange_id)

@@ -388,6 +388,7 @@ def test_every_read_sees_the_latest_price_whatever_moved_it_since_the_last_read(
     world = World()
     world.fill(world.order(BUY, "2", "100"), "2", "100")
     portfolio = world.portfolio
+    e1_equity = portfolio.equity_reader(ACC, "e1", "USDT")
     seen = []
     for move in (
         lambda: world.trade("110"),
@@ -398,7 +399,7 @@ def test_every_read_sees_the_latest_price_whatever_moved_it_since_the_last_read(
         lambda: world.fill(world.order(BUY, "1", "100"), "1", "100"),  # last trade 95 marks all 3
     ):
         move()
-        seen.append((portfolio.unrealized_pnl(ACC), portfolio.execution_equity(ACC, "e1", "USDT")))
+        seen.append((portfolio.unrealized_pnl(ACC), e1_equity()))
     # the account's view and e1's sub-ledger (whose equity is its own PnL: no fees here) agree
     assert seen == [(D(pnl), D(pnl)) for pnl in (20, 40, 40, -20, -10, -15)]
 
