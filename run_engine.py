@@ -7,6 +7,7 @@ stderr and a non-zero exit code, never in a traceback.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import os
 import re
@@ -380,15 +381,33 @@ def _cmd_strategies(args: argparse.Namespace) -> int:
     for name, cls in discover_strategies().items():
         summary = (cls.__doc__ or "").strip().split("\n")[0]
         print(f"{name}\n    {summary}")
-        for field in msgspec.structs.fields(cls.Params):
-            default = "required" if field.required else f"default {field.default!r}"
-            kind = getattr(field.type, "__name__", str(field.type))
-            print(f"    --param {field.name}=<{kind}>  ({default})")
+        for line in _param_lines(cls):
+            print(f"    --param {line}")
     return EXIT_OK
 
 
+def _param_lines(cls: Any) -> list[str]:
+    """``name=<type>  (default ...)`` for each field of a strategy's ``Params``, as a user types them."""
+    lines = []
+    for field in msgspec.structs.fields(cls.Params):
+        if field.required:
+            default = "required"
+        else:
+            value = field.default if field.default is not msgspec.NODEFAULT else field.default_factory()
+            plain = msgspec.to_builtins(value)
+            if plain is None:
+                default = "default none"
+            else:
+                default = "default " + (
+                    plain if isinstance(plain, str) else msgspec.json.encode(plain).decode()
+                )
+        kind = field.type.__name__ if isinstance(field.type, type) else str(field.type)  # list[str], not list
+        lines.append(f"{field.name}=<{kind}>  ({default})")
+    return lines
+
+
 # ---------------------------------------------------------------------------------------- parser
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="metaexpert", description=__doc__.split("\n")[0])
     parser.add_argument("--log-json", action="store_true", help="log as JSON lines (production)")
     parser.add_argument("--log-level", default="warning", help="debug, info, warning or error")
@@ -398,7 +417,7 @@ def _parser() -> argparse.ArgumentParser:
         "backtest",
         help="run strategies on recorded market data with the simulated exchange",
         description="Run a strategy on a data file (bar CSV, Binance klines or trades) and report on it.",
-        epilog=_strategy_epilog(),
+        epilog=_strategy_epilog(argv, DEFAULT_STRATEGY),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = backtest.add_argument
@@ -429,6 +448,8 @@ def _parser() -> argparse.ArgumentParser:
             "--strategy (with --param) re-runs the recorded inputs with another strategy or parameters "
             "and prints where its decisions differ."
         ),
+        epilog=_strategy_epilog(argv, None),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = replay.add_argument
     add("log", help="journal file (.jsonl or .jsonl.gz; rotated parts are followed)")
@@ -447,12 +468,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _strategy_epilog() -> str:
-    return "Strategies and their parameters: `metaexpert strategies`."
+def _strategy_epilog(argv: Sequence[str], default: str | None) -> str:
+    """With ``--help``, the parameters of the ``--strategy`` on the command line (else ``default``)."""
+    every = "Every strategy this installation can load, with its parameters: `metaexpert strategies`."
+    if not {"-h", "--help"} & set(argv):
+        return every  # loading a strategy costs an import: only for the help page
+    name = default
+    for previous, arg in itertools.pairwise(["", *argv]):
+        if previous == "--strategy":
+            name = arg
+        elif arg.startswith("--strategy="):
+            name = arg.partition("=")[2]
+    if name is None:
+        return every
+    from engine.plugins import load_strategy_class
+
+    try:
+        lines = [f"  --param {line}" for line in _param_lines(load_strategy_class(name))]
+    except EngineError as exc:
+        lines = [f"  (cannot load it: {exc})"]
+    return "\n".join([f"Parameters of {name}:", *lines, "", every])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser(argv).parse_args(argv)
     from engine.logging import configure_logging
 
     try:
