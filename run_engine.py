@@ -122,12 +122,25 @@ class Progress:
         self.total = total
         self.unit = unit
         self.enabled = sys.stderr.isatty()
-        self.started = time.perf_counter()
+        self.started = self.shown = time.perf_counter()
+        self.done = self.drawn = 0
 
     def __call__(self, done: int) -> None:
-        if not self.enabled:
-            return
-        rate = done / max(time.perf_counter() - self.started, 1e-9)
+        self.done = done
+        if self.enabled and time.perf_counter() - self.shown >= 0.1:  # ten redraws a second are plenty
+            self._draw()
+
+    def close(self) -> None:
+        """Draw where it ended, then end the line."""
+        if self.enabled:
+            if self.done != self.drawn:
+                self._draw()
+            sys.stderr.write("\n")
+
+    def _draw(self) -> None:
+        self.shown = now = time.perf_counter()
+        done = self.drawn = self.done
+        rate = done / max(now - self.started, 1e-9)
         if self.total:
             share = min(done / self.total, 1.0)
             bar = "#" * int(share * 30)
@@ -136,10 +149,6 @@ class Progress:
             text = f"{done:,} {self.unit} ({rate:,.0f}/s)"
         sys.stderr.write("\r" + text)
         sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
 
 
 def _count_rows(path: Path) -> int | None:
@@ -293,15 +302,20 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             replayed.append(decision(msg))
 
     reader = read_journal(log, skip_corrupt=args.skip_corrupt)
+    progress = Progress(None, "records")
     try:
-        node, result = replay(
-            reader,
-            verify=args.verify and overrides is None,
-            until_ns=until,
-            speed=args.speed,
-            overrides=overrides,
-            on_output=on_output if overrides is not None else None,
-        )
+        try:
+            node, result = replay(
+                reader,
+                verify=args.verify and overrides is None,
+                until_ns=until,
+                speed=args.speed,
+                overrides=overrides,
+                on_output=on_output if overrides is not None else None,
+                on_progress=progress,
+            )
+        finally:
+            progress.close()  # ends the bar's line before any message
     except ReplayMismatch as exc:
         print(f"replay differs from the journal: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -99,7 +99,7 @@ def run_backtest(
     """Feed ``data`` through a fresh node built from ``config``; return the node and its report.
 
     With ``journal``, every input is recorded before it is handled and every output after it is
-    published (see ``engine.replay``); ``on_progress`` is called every 10,000 inputs.
+    published (see ``engine.replay``); ``on_progress`` is called every 10,000 inputs and at the end.
     """
     stream = iter(data)
     first = next(stream, None)
@@ -131,6 +131,8 @@ def run_backtest(
                 sample_equity(last_ts)
                 next_sample = last_ts - last_ts % sample_interval_ns + sample_interval_ns
     node.sample_equity(last_ts)
+    if on_progress is not None:
+        on_progress(count)
     node.stop()
     elapsed = time.perf_counter() - started
     return node, build_report(node, start_ns, last_ts, count, elapsed)

@@ -117,12 +117,14 @@ def replay(
     speed: float | None = None,
     overrides: dict[int, tuple[type[Strategy], dict[str, Any]]] | None = None,
     on_output: Callable[[str, Message], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> tuple[Node, ReplayResult]:
     """Run the journal's inputs through a fresh node; with ``verify``, fail at the first difference.
 
     Recorded and produced outputs are compared as soon as both are there and then dropped, so
     memory does not grow with the journal. With ``until_ns`` the replay stops at the first input
-    after that time, and only outputs recorded before it are verified.
+    after that time, and only outputs recorded before it are verified. ``on_progress`` gets the
+    number of records handled so far after each block the reader decodes (thousands of records).
     """
     batches = reader.batches()
     first = next(batches, [])  # batches are never empty: the first record, if any, is first[0]
@@ -140,6 +142,7 @@ def replay(
     process = node.process
     expected = check.expected
     cut = False
+    handled = 0
     # one loop over each decoded block, with the common case (market data, no pacing) inline: this
     # runs once per record
     for batch in chain((first,), batches):
@@ -162,6 +165,9 @@ def replay(
                 check.compare()
         if cut:
             break
+        if on_progress is not None:
+            handled += len(batch)
+            on_progress(handled)
     node.stop()
     if verify and not cut:
         check.compare()
