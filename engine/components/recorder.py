@@ -2,7 +2,10 @@
 
 It listens to the same events a strategy does, so a report is built from what the engine
 published, never from a second computation. A trade's PnL is the closed position's realized
-PnL minus the fees of every fill since that position opened (the closing fill included).
+PnL minus the fees of its fills: the one that opened it, any that grew or reduced it, and the
+one that closed it. A flip's fill closes one trade and opens the next; its whole fee is the
+closed trade's. Fees are kept per slot: per symbol in one-way mode, per symbol and side in hedge
+mode (where every fill names its side).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from engine.bus import MessageBus
 from engine.clock import Clock
 from engine.messages import OrderFilled, PositionClosed, PositionEvent, PositionLiquidated, PositionOpened
 from engine.metrics import ClosedTrade, EquitySample
-from engine.model import LiquiditySide, OrderSide
+from engine.model import LiquiditySide, OrderSide, PositionSide
+
+_ZERO = Decimal(0)
 
 
 class FillRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,7 +48,9 @@ class ExecutionRecord:
         self.fees = Decimal(0)
         self.exposure_ns = 0
         self._open_since: dict[str, int] = {}  # position id -> ts opened
-        self._fees_since_open: dict[str, Decimal] = {}  # symbol -> fees since its position opened
+        # (symbol, the fill's position side) -> fees of fills no closed trade has taken yet; the side
+        # is None in one-way mode (a venue's liquidation fill may still name it)
+        self._unbooked: dict[tuple[str, PositionSide | None], Decimal] = {}
 
     def fill(self, event: OrderFilled) -> None:
         self.fills.append(
@@ -60,17 +67,20 @@ class ExecutionRecord:
             )
         )
         self.fees += event.fee
-        self._fees_since_open[event.symbol] = self._fees_since_open.get(event.symbol, Decimal(0)) + event.fee
+        key = (event.symbol, event.position_side)
+        self._unbooked[key] = self._unbooked.get(key, _ZERO) + event.fee
 
     def position(self, event: PositionEvent) -> None:
+        # A position event follows the fill that caused it, so that fill's fee is already unbooked:
+        # an opening fill's stays there for the new trade, a closing (or flipping) fill's goes to the
+        # trade it closes.
         if isinstance(event, PositionOpened):
             self._open_since[event.position_id] = event.ts_event
-            # a flip's fill was already charged to the position it closed
-            self._fees_since_open[event.symbol] = Decimal(0)
         elif isinstance(event, PositionClosed | PositionLiquidated):
             opened = self._open_since.pop(event.position_id, event.ts_event)
             self.exposure_ns += event.ts_event - opened
-            fees = self._fees_since_open.pop(event.symbol, Decimal(0))
+            unbooked = self._unbooked
+            fees = unbooked.pop((event.symbol, event.side), _ZERO) + unbooked.pop((event.symbol, None), _ZERO)
             self.trades.append(
                 ClosedTrade(opened_ns=opened, closed_ns=event.ts_event, pnl=event.realized_pnl - fees)
             )
