@@ -70,6 +70,7 @@ from engine.messages import (
     TimerEvent,
     TradeTick,
     UnsubscribeData,
+    order_from_command,
 )
 from engine.model import (
     ExecutionStatus,
@@ -170,8 +171,8 @@ class Strategy(Actor):
         # (exchange, symbol, data type, interval) -> the bus subscription that delivers it
         self._streams: dict[_StreamKey, tuple[str, Callable[[Any], None]]] = {}
         # orders sent but not yet in the Store (the OMS creates them when the bus gets to it), so
-        # that one handler may submit and then cancel or modify: client id -> (exchange, symbol)
-        self._in_flight: dict[str, tuple[str, str]] = {}
+        # that one handler may submit and then see, cancel or modify them: client id -> command
+        self._in_flight: dict[str, SubmitOrder] = {}
         self.errors = 0
         self.bus.register_endpoint(topics.strategy_control(self.execution_id), self._on_control)
 
@@ -389,7 +390,7 @@ class Strategy(Actor):
             ts_init=now,
         )
         if self.execution.status is ExecutionStatus.RUNNING:
-            self._in_flight[command.client_order_id] = (exchange_id, symbol)
+            self._in_flight[command.client_order_id] = command
             self._command(command)
         else:
             reason = f"strategy execution {self.execution_id} is {self.execution.status.value}"
@@ -511,15 +512,32 @@ class Strategy(Actor):
         return found
 
     def orders(self, open_only: bool = False) -> list[Order]:
-        return [
+        """This execution's orders, oldest first; those sent but not yet stored by the OMS come last,
+        ``pending``."""
+        stored = [
             order
             for order in self.store.orders_for(self.account_id, open_only=open_only)
             if order.execution_id == self.execution_id
         ]
+        on_their_way = (self._sent(cmd) for cmd in self._in_flight.values())
+        return stored + [order for order in on_their_way if order is not None]
 
     def order(self, client_order_id: str) -> Order | None:
+        """One of this execution's orders; right after ``submit_order``, before the OMS has it, the
+        ``pending`` order it will become (a copy: what happens to the order shows in later reads)."""
         order = self.store.get_order(client_order_id)
-        return order if order is not None and order.execution_id == self.execution_id else None
+        if order is not None:
+            return order if order.execution_id == self.execution_id else None
+        command = self._in_flight.get(client_order_id)
+        return self._sent(command) if command is not None else None
+
+    def _sent(self, command: SubmitOrder) -> Order | None:
+        """The order a command on its way will become (None for an instrument the Store lacks: the
+        RiskEngine will deny it)."""
+        instrument = self.store.get_instrument(command.exchange_id, command.symbol)
+        if instrument is None:
+            return None
+        return order_from_command(command, instrument, datetime_from_ns(command.ts_event))
 
     def positions(self) -> list[Position]:
         """This execution's open positions (its own sub-ledger, not the whole account's)."""
@@ -620,7 +638,7 @@ class Strategy(Actor):
         in_flight = self._in_flight.get(client_order_id)
         if in_flight is None:
             raise StrategyError(f"{self.execution_id} has no order {client_order_id!r}")
-        return in_flight
+        return in_flight.exchange_id, in_flight.symbol
 
     def _landed(self, event: OrderEvent) -> None:
         """The OMS has the order now (it publishes nothing about an order before storing it)."""

@@ -19,6 +19,7 @@ from engine.messages.commands import (
     SubmitOrder,
     SubscribeData,
     UnsubscribeData,
+    order_from_command,
 )
 from engine.messages.control import (
     ControlCommand,
@@ -166,4 +167,5 @@ __all__ = [
     "decode_msgpack",
     "encode_json",
     "encode_msgpack",
+    "order_from_command",
 ]

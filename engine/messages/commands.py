@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from engine.messages.base import Message
 from engine.model.enums import DataType, OrderSide, OrderType, PositionSide, TimeInForce, TradingState
+from engine.model.instrument import TradingInstrument
+from engine.model.order import Order
+from engine.model.timestamps import datetime_from_ns
 
 
 class OrderCommand(Message, frozen=True, kw_only=True, gc=False):
@@ -98,3 +102,31 @@ class SetTradingState(Message, frozen=True, kw_only=True, gc=False):
     state: TradingState
     reason: str = ""
     cancel_all: bool = False
+
+
+def order_from_command(cmd: SubmitOrder, instrument: TradingInstrument, created_at: datetime) -> Order:
+    """The ``pending`` Order a ``SubmitOrder`` for ``instrument`` becomes (not validated, not stored):
+    what the RiskEngine judges, what the OMS stores, what a strategy sees while it is on its way."""
+    return Order(
+        order_id=cmd.client_order_id,
+        instrument=instrument,
+        side=cmd.side,
+        order_type=cmd.order_type,
+        quantity=cmd.quantity,
+        trading_account_id=cmd.trading_account_id,
+        created_at=created_at,
+        updated_at=created_at,
+        price=cmd.price,
+        stop_price=cmd.stop_price,
+        time_in_force=cmd.time_in_force,
+        stop_loss_price=cmd.stop_loss_price,
+        take_profit_price=cmd.take_profit_price,
+        trailing_stop_callback_rate=cmd.trailing_stop_callback_rate,
+        trailing_stop_activation_price=cmd.trailing_stop_activation_price,
+        execution_id=cmd.execution_id,
+        expire_time=None if cmd.expire_time is None else datetime_from_ns(cmd.expire_time),
+        post_only=cmd.post_only,
+        reduce_only=cmd.reduce_only,
+        leverage=cmd.leverage,
+        position_side=cmd.position_side,
+    )

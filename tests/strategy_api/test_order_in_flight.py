@@ -1,7 +1,8 @@
 """A strategy may act on an order in the handler that submitted it.
 
 ``submit_order`` returns the client order id at once, but the OMS creates the order only when the
-bus gets to the submission (after the handler returns). A cancel or modify of that id in the same
+bus gets to the submission (after the handler returns). Until then ``order(id)`` and ``orders()``
+show the ``pending`` order the submission will become; a cancel or modify of that id in the same
 handler follows the submission through the bus, in order; an id the strategy never submitted is
 still refused with ``StrategyError``.
 """
@@ -14,7 +15,7 @@ import pytest
 from strategy_api_world import D, Recording, bar, recorders, started_node, strategy_spec
 
 from engine.messages import Bar
-from engine.model import OrderStatus
+from engine.model import Order, OrderSide, OrderStatus, OrderType
 from engine.strategy import StrategyError
 
 
@@ -26,6 +27,19 @@ class BidThenCancel(Recording):
         if len(self.bars) == 1:
             self.bid_id = self.buy(self.p.size, price=Decimal(50))
             self.cancel_order(self.bid_id)
+
+
+class BidThenLook(Recording):
+    """On its first bar: a bid at 50, then what its views say of it before the handler returns."""
+
+    def on_bar(self, bar: Bar) -> None:
+        super().on_bar(bar)
+        if len(self.bars) == 1:
+            self.bid_id = self.buy(self.p.size, price=Decimal(50))
+            self.seen: Order | None = self.order(self.bid_id)
+            self.listed = self.orders(open_only=True)
+            self.unknown_instrument_id = self.buy(self.p.size, symbol="DOGEUSDT")
+            self.unknown_seen = self.order(self.unknown_instrument_id)
 
 
 class BidThenReprice(Recording):
@@ -61,6 +75,27 @@ def test_an_order_modified_in_the_handler_that_submitted_it_works_at_its_new_pri
     order = strategy.order(strategy.bid_id)
     assert order is not None
     assert (order.status, order.price, order.average_fill_price) == (OrderStatus.FILLED, D(99), D(99))
+
+
+def test_an_order_shows_as_pending_in_the_handler_that_submitted_it_then_as_the_oms_keeps_it() -> None:
+    node = started_node(strategy_spec(BidThenLook))
+    (strategy,) = recorders(node)
+    node.process(bar(1, 100))
+
+    assert isinstance(strategy, BidThenLook)
+    seen = strategy.seen
+    assert seen is not None and strategy.listed == [seen]
+    assert (seen.order_id, seen.status, seen.exchange_order_id) == (strategy.bid_id, OrderStatus.PENDING, "")
+    assert (seen.side, seen.order_type, seen.price, seen.quantity) == (
+        OrderSide.BUY,
+        OrderType.LIMIT,
+        D(50),
+        strategy.p.size,
+    )
+    assert strategy.unknown_seen is None  # an instrument the node does not have: denied, never an order
+    stored = strategy.order(strategy.bid_id)
+    assert stored is not None and stored is not seen and stored.exchange_order_id
+    assert [o.order_id for o in strategy.orders(open_only=True)] == [strategy.bid_id]
 
 
 def test_cancelling_an_id_the_strategy_never_submitted_is_refused() -> None:

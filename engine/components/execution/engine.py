@@ -66,7 +66,7 @@ from engine.actor import Actor
 from engine.bus import MessageBus, UnknownEndpoint
 from engine.clock import Clock
 from engine.components.execution.ids import ClientOrderIdGenerator
-from engine.components.orders import is_emulated, order_from_command
+from engine.components.orders import is_emulated
 from engine.errors import ConfigError, InvalidTransition, ValidationError
 from engine.messages import (
     CancelAllOrders,
@@ -84,6 +84,7 @@ from engine.messages import (
     OrderUpdated,
     QueryOrder,
     SubmitOrder,
+    order_from_command,
 )
 from engine.model import (
     ORDER_MACHINE,

@@ -45,7 +45,6 @@ from engine import topics
 from engine.actor import Actor
 from engine.bus import MessageBus
 from engine.clock import Clock
-from engine.components.orders import order_from_command
 from engine.components.risk.checks import (
     Denial,
     check_entities,
@@ -77,6 +76,7 @@ from engine.messages import (
     TimerEvent,
     TradeTick,
     TradingStateChanged,
+    order_from_command,
 )
 from engine.model import Order, Store, TradingType, datetime_from_ns
 from engine.model.enums import TradingState
