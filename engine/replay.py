@@ -55,6 +55,26 @@ class ReplayMismatch(EngineError):
     """A replayed node produced something other than what the journal recorded."""
 
 
+def _difference(recorded_route: str, replayed_route: str, recorded: bytes, replayed: bytes) -> str:
+    """What differs between two outputs, named: the route, or the fields (recorded -> replayed)."""
+    if recorded_route != replayed_route:
+        return f"route {recorded_route} -> {replayed_route}"
+    before, after = msgspec.json.decode(recorded), msgspec.json.decode(replayed)
+    fields = [f for f in dict.fromkeys([*before, *after]) if before.get(f, _ABSENT) != after.get(f, _ABSENT)]
+    if "type" in fields:  # another kind of event: its fields say nothing more
+        fields = ["type"]
+    return (
+        "; ".join(f"{f} {_shown(before, f)} -> {_shown(after, f)}" for f in fields) or "encoded differently"
+    )
+
+
+_ABSENT = object()
+
+
+def _shown(fields: dict[str, Any], name: str) -> str:
+    return msgspec.json.encode(fields[name]).decode() if name in fields else "(absent)"
+
+
 class OutputTap:
     """Subscribes to everything a node publishes that the journal keeps, in publication order."""
 
@@ -197,7 +217,8 @@ class _Verifier:
             replayed = encode_json(msg)
             if route != rec.route or recorded != replayed:
                 raise ReplayMismatch(
-                    f"record {rec.seq}: first difference at output #{self.compared}\n"
+                    f"record {rec.seq}: first difference at output #{self.compared}: "
+                    f"{_difference(rec.route, route, recorded, replayed)}\n"
                     f"  recorded ({rec.route}): {recorded.decode()}\n"
                     f"  replayed ({route}): {replayed.decode()}"
                 )

@@ -41,6 +41,7 @@ def test_verify_fails_on_the_first_difference_and_names_it(journal: Path, tmp_pa
     result = run_cli("replay", str(tampered), "--verify")
     assert result.returncode == 1
     assert f"record {record[0]}: first difference" in result.stderr
+    assert "first difference at output #" in result.stderr and ': price "1.0" -> "' in result.stderr
     assert '"price":"1.0"' in result.stderr
 
 
