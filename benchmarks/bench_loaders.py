@@ -32,13 +32,8 @@ def main() -> None:
     for _ in range(RUNS):
         seconds, rows = run_once()
         rates.append(rows / seconds)
-    line = {
-        "bench": "loaders",
-        "metric": "bar_csv.rows",
-        "value": round(statistics.median(rates)),
-        "unit": "rows/s",
-        "target": None,
-    }
+    line = {"bench": "loaders", "metric": "bar_csv.rows", "value": round(statistics.median(rates)),
+            "unit": "rows/s", "target": None}
     print(json.dumps(line))
 
 

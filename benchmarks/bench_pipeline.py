@@ -182,17 +182,8 @@ def main() -> None:
     }
     print(json.dumps(line))
     for metric, value in memory:
-        print(
-            json.dumps(
-                {
-                    "bench": "pipeline",
-                    "metric": metric,
-                    "value": round(value, 1),
-                    "unit": "MB",
-                    "target": None,
-                }
-            )
-        )
+        print(json.dumps({"bench": "pipeline", "metric": metric, "value": round(value, 1), "unit": "MB",
+                          "target": None}))
 
 
 if __name__ == "__main__":

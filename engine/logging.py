@@ -18,14 +18,7 @@ MASK = "***"
 
 # Compared after lower-casing and dropping "_" and "-", so apiKey, X-MBX-APIKEY and listenKey match too.
 _SECRET_KEY_PARTS = (
-    "apikey",
-    "secret",
-    "password",
-    "token",
-    "signature",
-    "listenkey",
-    "passphrase",
-    "authorization",
+    "apikey", "secret", "password", "token", "signature", "listenkey", "passphrase", "authorization",
 )
 # ``name=value`` inside a string, as in a signed URL's query (``&signature=9f2c``); the name is judged
 # like a key. The lookbehind starts a match only at the start of a name, which keeps the scan linear.

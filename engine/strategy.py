@@ -519,7 +519,10 @@ class Strategy(Actor):
             for order in self.store.orders_for(self.account_id, open_only=open_only)
             if order.execution_id == self.execution_id
         ]
-        on_their_way = (self._sent(cmd) for cmd in self._in_flight.values())
+        get_order = self.store.get_order  # an order the OMS stored but has said nothing of yet is listed once
+        on_their_way = (
+            self._sent(cmd) for order_id, cmd in self._in_flight.items() if get_order(order_id) is None
+        )
         return stored + [order for order in on_their_way if order is not None]
 
     def order(self, client_order_id: str) -> Order | None:

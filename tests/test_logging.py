@@ -69,19 +69,8 @@ def test_an_unknown_level_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "key",
-    [
-        "api_key",
-        "API_SECRET",
-        "x_api_secret",
-        "password",
-        "token",
-        "signature",
-        "listenKey",
-        "passphrase",
-        "Authorization",
-        "X-MBX-APIKEY",
-    ],
+    "key", ["api_key", "API_SECRET", "x_api_secret", "password", "token", "signature", "listenKey",
+            "passphrase", "Authorization", "X-MBX-APIKEY"],
 )
 def test_a_value_under_a_secret_key_is_redacted(key: str) -> None:
     log, out = _json_lines()

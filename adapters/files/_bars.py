@@ -68,13 +68,8 @@ def load_bar_csv(
     if timestamp not in ("open", "close"):
         raise ValueError(f"timestamp must be 'open' or 'close', not {timestamp!r}")
     return _bars(
-        file,
-        exchange_id=exchange_id,
-        symbol=symbol,
-        interval=interval,
-        at_open=timestamp == "open",
-        skip_bad_rows=skip_bad_rows,
-        stats=stats,
+        file, exchange_id=exchange_id, symbol=symbol, interval=interval, at_open=timestamp == "open",
+        skip_bad_rows=skip_bad_rows, stats=stats,
     )
 
 
@@ -111,10 +106,7 @@ def _bars(
             if stamp - previous < length and not overlap_seen:
                 overlap_seen = True
                 _log.warning(
-                    "data_file_bars_overlap",
-                    file=str(file),
-                    line=source.line,
-                    interval=interval,
+                    "data_file_bars_overlap", file=str(file), line=source.line, interval=interval,
                     hint="rows are closer together than the interval: is the interval right?",
                 )
             previous = stamp
@@ -145,12 +137,8 @@ def _bar_values(source: CsvSource) -> Iterator[_Values]:
             # NaN fails the comparisons (InvalidOperation); with 0 < low <= open, close <= high, only
             # high and volume can still be infinite.
             good = (
-                ts > previous
-                and 0 < low <= open_ <= high
-                and low <= close <= high
-                and volume >= 0
-                and high.is_finite()
-                and volume.is_finite()
+                ts > previous and 0 < low <= open_ <= high and low <= close <= high and volume >= 0
+                and high.is_finite() and volume.is_finite()
             )
         except (ValueError, ArithmeticError):
             good = False
@@ -201,13 +189,8 @@ def load_binance_klines(
     file = existing_file(path)
     length = time_interval_ns(interval) if interval is not None else None
     return _klines(
-        file,
-        exchange_id=exchange_id,
-        symbol=symbol,
-        interval=interval,
-        length=length,
-        skip_bad_rows=skip_bad_rows,
-        stats=stats,
+        file, exchange_id=exchange_id, symbol=symbol, interval=interval, length=length,
+        skip_bad_rows=skip_bad_rows, stats=stats,
     )
 
 
@@ -242,13 +225,8 @@ def _klines(
                 ts = (closed + 1) * unit
                 open_, high, low, close, volume = dec(o), dec(h), dec(lo), dec(c), dec(v)
                 good = (
-                    ts > previous
-                    and span == length
-                    and 0 < low <= open_ <= high
-                    and low <= close <= high
-                    and volume >= 0
-                    and high.is_finite()
-                    and volume.is_finite()
+                    ts > previous and span == length and 0 < low <= open_ <= high and low <= close <= high
+                    and volume >= 0 and high.is_finite() and volume.is_finite()
                 )
             except (ValueError, ArithmeticError):
                 good = False

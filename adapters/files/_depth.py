@@ -14,15 +14,7 @@ from adapters.files._source import LoadStats, existing_file, open_csv
 from engine.messages import BookLevel, OrderBookDelta, OrderBookSnapshot
 
 DEPTH_COLUMNS = (
-    "symbol",
-    "timestamp",
-    "first_update_id",
-    "last_update_id",
-    "side",
-    "update_type",
-    "price",
-    "qty",
-    "pu",
+    "symbol", "timestamp", "first_update_id", "last_update_id", "side", "update_type", "price", "qty", "pu"
 )
 _DEPTH_HEADER = ",".join(DEPTH_COLUMNS)
 _SNAP, _SET = "snap", "set"
@@ -86,12 +78,9 @@ def _book_messages(
                 is_bid = side == "b"
                 same = row_key == key
                 good = (
-                    (is_bid or side == "a")
-                    and kind in (_SNAP, _SET)
-                    and level.price > 0
-                    and level.size >= 0
-                    and level.price.is_finite()
-                    and level.size.is_finite()
+                    (is_bid or side == "a") and kind in (_SNAP, _SET)
+                    and level.price > 0 and level.size >= 0
+                    and level.price.is_finite() and level.size.is_finite()
                     and (row_head == head if same else row_head[0] >= head[0])
                 )
             except (ValueError, ArithmeticError):
@@ -123,24 +112,12 @@ def _message(
     ts, first_id, prev_id = head
     if kind == _SNAP:
         return OrderBookSnapshot(
-            ts_event=ts,
-            ts_init=ts,
-            exchange_id=exchange_id,
-            symbol=symbol,
-            bids=tuple(bids),
-            asks=tuple(asks),
-            sequence=sequence,
+            ts_event=ts, ts_init=ts, exchange_id=exchange_id, symbol=symbol,
+            bids=tuple(bids), asks=tuple(asks), sequence=sequence,
         )
     return OrderBookDelta(
-        ts_event=ts,
-        ts_init=ts,
-        exchange_id=exchange_id,
-        symbol=symbol,
-        bids=tuple(bids),
-        asks=tuple(asks),
-        sequence=sequence,
-        first_sequence=first_id,
-        prev_sequence=prev_id,
+        ts_event=ts, ts_init=ts, exchange_id=exchange_id, symbol=symbol, bids=tuple(bids), asks=tuple(asks),
+        sequence=sequence, first_sequence=first_id, prev_sequence=prev_id,
     )
 
 

@@ -74,21 +74,13 @@ def load_data(
         raise ValueError(f"format must be 'auto' or one of {', '.join(_FORMATS)}, not {format!r}")
     if chosen == "bar_csv":
         return load_bar_csv(
-            path,
-            exchange_id=exchange_id,
-            symbol=symbol,
-            interval=interval,
-            skip_bad_rows=skip_bad_rows,
-            stats=stats,
+            path, exchange_id=exchange_id, symbol=symbol, interval=interval,
+            skip_bad_rows=skip_bad_rows, stats=stats,
         )
     if chosen == "binance_klines":
         return load_binance_klines(
-            path,
-            exchange_id=exchange_id,
-            symbol=symbol,
-            interval=interval,
-            skip_bad_rows=skip_bad_rows,
-            stats=stats,
+            path, exchange_id=exchange_id, symbol=symbol, interval=interval,
+            skip_bad_rows=skip_bad_rows, stats=stats,
         )
     if chosen == "trades":
         return load_trade_csv(

@@ -31,17 +31,11 @@ _SIDE = _spellings(
 
 # Header names, Binance's and the generic layout's, to the field they fill; other columns are ignored.
 _FIELDS = {
-    "timestamp": "timestamp",
-    "time": "timestamp",
-    "transact_time": "timestamp",
+    "timestamp": "timestamp", "time": "timestamp", "transact_time": "timestamp",
     "price": "price",
-    "quantity": "quantity",
-    "qty": "quantity",
-    "trade_id": "trade_id",
-    "id": "trade_id",
-    "agg_trade_id": "trade_id",
-    "side": "side",
-    "is_buyer_maker": "is_buyer_maker",
+    "quantity": "quantity", "qty": "quantity",
+    "trade_id": "trade_id", "id": "trade_id", "agg_trade_id": "trade_id",
+    "side": "side", "is_buyer_maker": "is_buyer_maker",
 }
 
 
@@ -64,25 +58,13 @@ class _Layout:
 # aggTrades 8, futures 7. The 7-column pair is told apart by column 6: a boolean only in trades.
 _TRADES = _Layout(
     name="binance trades (id,price,qty,quote_qty,time,is_buyer_maker[,is_best_match])",
-    columns=6,
-    timestamp=4,
-    price=1,
-    quantity=2,
-    trade_id=0,
-    side=5,
-    side_name="is_buyer_maker",
-    sides=_BUYER_MAKER,
+    columns=6, timestamp=4, price=1, quantity=2, trade_id=0,
+    side=5, side_name="is_buyer_maker", sides=_BUYER_MAKER,
 )
 _AGG_TRADES = _Layout(
     name="binance aggTrades (agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,...)",
-    columns=7,
-    timestamp=5,
-    price=1,
-    quantity=2,
-    trade_id=0,
-    side=6,
-    side_name="is_buyer_maker",
-    sides=_BUYER_MAKER,
+    columns=7, timestamp=5, price=1, quantity=2, trade_id=0,
+    side=6, side_name="is_buyer_maker", sides=_BUYER_MAKER,
 )
 
 
@@ -125,12 +107,7 @@ def _trades(
         else:
             layout = _header_layout(source, first)
         i_ts, i_price, i_qty, i_id, i_side, sides = (
-            layout.timestamp,
-            layout.price,
-            layout.quantity,
-            layout.trade_id,
-            layout.side,
-            layout.sides,
+            layout.timestamp, layout.price, layout.quantity, layout.trade_id, layout.side, layout.sides
         )
         for row in rows:
             try:
@@ -139,11 +116,8 @@ def _trades(
                 side = sides[row[i_side]] if i_side >= 0 else None
                 trade_id = row[i_id] if i_id >= 0 else ""
                 good = (
-                    ts >= previous
-                    and price > 0
-                    and quantity > 0
-                    and price.is_finite()
-                    and quantity.is_finite()
+                    ts >= previous and price > 0 and quantity > 0
+                    and price.is_finite() and quantity.is_finite()
                 )
             except (ValueError, ArithmeticError, LookupError):
                 good = False

@@ -52,12 +52,8 @@ def test_decode_of_encode_is_the_same_message(message_type: type[Message], data:
 @each_codec
 def test_trailing_zeros_of_a_price_survive_the_round_trip(codec: Codec) -> None:
     tick = TradeTick(
-        ts_event=1,
-        ts_init=2,
-        exchange_id="binance",
-        symbol="BTCUSDT",
-        price=Decimal("1.10"),
-        quantity=Decimal("1E-12"),
+        ts_event=1, ts_init=2, exchange_id="binance", symbol="BTCUSDT",
+        price=Decimal("1.10"), quantity=Decimal("1E-12"),
     )
 
     decoded = codec.decode(codec.encode(tick))
@@ -69,12 +65,8 @@ def test_trailing_zeros_of_a_price_survive_the_round_trip(codec: Codec) -> None:
 
 def test_json_holds_the_decimal_text_not_a_number() -> None:
     tick = TradeTick(
-        ts_event=1,
-        ts_init=2,
-        exchange_id="binance",
-        symbol="BTCUSDT",
-        price=Decimal("1.10"),
-        quantity=Decimal("-0"),
+        ts_event=1, ts_init=2, exchange_id="binance", symbol="BTCUSDT",
+        price=Decimal("1.10"), quantity=Decimal("-0"),
     )
 
     encoded = encode_json(tick)

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import msgspec
 import pytest
-from strategy_api_world import D, Recording, bar, recorders, started_node, strategy_spec
+from strategy_api_world import D, Recording, bar, config, recorders, started_node, strategy_spec
 
+from engine.config import config_from_dict
 from engine.messages import Bar
 from engine.model import Order, OrderSide, OrderStatus, OrderType
+from engine.node import Node
 from engine.strategy import StrategyError
 
 
@@ -40,6 +43,17 @@ class BidThenLook(Recording):
             self.listed = self.orders(open_only=True)
             self.unknown_instrument_id = self.buy(self.p.size, symbol="DOGEUSDT")
             self.unknown_seen = self.order(self.unknown_instrument_id)
+
+
+class BidThenList(Recording):
+    """A bid on its first bar; on each later bar, what ``orders()`` lists."""
+
+    def on_bar(self, bar: Bar) -> None:
+        super().on_bar(bar)
+        if len(self.bars) == 1:
+            self.bid_id = self.buy(self.p.size, price=Decimal(50))
+        else:
+            self.listings = [*getattr(self, "listings", []), [o.order_id for o in self.orders()]]
 
 
 class BidThenReprice(Recording):
@@ -96,6 +110,20 @@ def test_an_order_shows_as_pending_in_the_handler_that_submitted_it_then_as_the_
     stored = strategy.order(strategy.bid_id)
     assert stored is not None and stored is not seen and stored.exchange_order_id
     assert [o.order_id for o in strategy.orders(open_only=True)] == [strategy.bid_id]
+
+
+def test_an_order_the_oms_stored_but_the_venue_has_not_answered_yet_is_listed_once() -> None:
+    # two minutes of latency: on the second bar the OMS holds the order, the venue has not seen it
+    table = msgspec.to_builtins(config(strategy_spec(BidThenList)))
+    table["exchanges"][0]["client_options"] = {"latency_ns": 120 * 10**9}
+    node = Node(config_from_dict(table), start_ns=0)
+    node.start()
+    (strategy,) = recorders(node)
+    node.process(bar(1, 100))
+    node.process(bar(2, 100))
+    assert isinstance(strategy, BidThenList)
+    assert strategy.order_events == []  # nothing heard from the venue yet
+    assert strategy.listings == [[strategy.bid_id]]
 
 
 def test_cancelling_an_id_the_strategy_never_submitted_is_refused() -> None:

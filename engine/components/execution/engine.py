@@ -110,7 +110,6 @@ NO_EMULATOR = "exec.no_emulator"
 
 _ZERO = Decimal(0)
 
-
 class ExecutionEngine(Actor):
     """The order management system (see the module docstring).
 
