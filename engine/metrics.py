@@ -12,7 +12,8 @@ Definitions (so a user knows exactly what a figure means):
   sqrt(365) because crypto trades every day. The risk-free rate is 0. Sortino's denominator is
   the downside deviation: sqrt(mean(min(r, 0)^2)). Fewer than two daily returns give ``None``,
   as does a zero deviation.
-- ``exposure_time`` is the fraction of the run's duration during which a position was open.
+- ``exposure_time`` is the fraction of the run's duration during which at least one position was
+  open (overlapping positions count once).
 
 Floats appear only in the ratios that need a square root (Sharpe, Sortino); money stays Decimal.
 """

@@ -46,7 +46,10 @@ class ExecutionRecord:
         self.trades: list[ClosedTrade] = []
         self.curve: list[EquitySample] = []
         self.fees = Decimal(0)
+        # time with at least one position open: positions that overlap (hedge mode, several
+        # instruments) count once, so exposure never exceeds the run
         self.exposure_ns = 0
+        self._exposed_since: int | None = None
         self._open_since: dict[str, int] = {}  # position id -> ts opened
         # (symbol, the fill's position side) -> fees of fills no closed trade has taken yet; the side
         # is None in one-way mode (a venue's liquidation fill may still name it)
@@ -75,10 +78,14 @@ class ExecutionRecord:
         # an opening fill's stays there for the new trade, a closing (or flipping) fill's goes to the
         # trade it closes.
         if isinstance(event, PositionOpened):
+            if not self._open_since:
+                self._exposed_since = event.ts_event
             self._open_since[event.position_id] = event.ts_event
         elif isinstance(event, PositionClosed | PositionLiquidated):
             opened = self._open_since.pop(event.position_id, event.ts_event)
-            self.exposure_ns += event.ts_event - opened
+            if not self._open_since and self._exposed_since is not None:
+                self.exposure_ns += event.ts_event - self._exposed_since
+                self._exposed_since = None
             unbooked = self._unbooked
             fees = unbooked.pop((event.symbol, event.side), _ZERO) + unbooked.pop((event.symbol, None), _ZERO)
             self.trades.append(
@@ -86,8 +93,9 @@ class ExecutionRecord:
             )
 
     def open_exposure(self, now: int) -> int:
-        """Exposure including positions still open at ``now``."""
-        return self.exposure_ns + sum(now - opened for opened in self._open_since.values())
+        """Time with a position open, up to ``now`` (positions still open included)."""
+        since = self._exposed_since
+        return self.exposure_ns + (now - since if since is not None else 0)
 
 
 class Recorder(Actor):
