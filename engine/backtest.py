@@ -22,10 +22,8 @@ from engine.journal import JournalWriter
 from engine.messages import Message
 from engine.metrics import EquitySample, PerformanceMetrics
 from engine.model import ExecutionStatus, Order, OrderSide, OrderStatus, OrderType, PositionSide
-from engine.node import Node
+from engine.node import EQUITY_SAMPLE_NS, Node
 from engine.replay import record
-
-MINUTE_NS = 60_000_000_000
 
 
 class OrderSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,7 +90,7 @@ def run_backtest(
     config: NodeConfig,
     data: Iterable[Message],
     *,
-    sample_interval_ns: int = MINUTE_NS,
+    sample_interval_ns: int = EQUITY_SAMPLE_NS,
     on_progress: Callable[[int], None] | None = None,
     journal: JournalWriter | None = None,
 ) -> tuple[Node, BacktestReport]:
@@ -130,10 +128,10 @@ def run_backtest(
             if last_ts >= next_sample:
                 sample_equity(last_ts)
                 next_sample = last_ts - last_ts % sample_interval_ns + sample_interval_ns
-    node.sample_equity(last_ts)
     if on_progress is not None:
         on_progress(count)
     node.stop()
+    node.sample_equity(last_ts)  # after the stop: its closing fills, if the strategy asks for them, count
     elapsed = time.perf_counter() - started
     return node, build_report(node, start_ns, last_ts, count, elapsed)
 

@@ -45,6 +45,10 @@ ClientFactory = Callable[[MessageBus, Clock, Store, str, dict[str, Any]], Actor]
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
+# how often a run samples each execution's equity curve, in data time (and once at its end)
+EQUITY_SAMPLE_NS = 60_000_000_000
+
+
 class UnknownExecution(UnknownEndpoint):
     """A control message named an execution this node does not run.
 
@@ -289,18 +293,27 @@ class Node:
         return self._initial_equity[execution_id]
 
     def performance(self, execution_id: str) -> PerformanceMetrics:
-        """The execution's metrics from what the Recorder saw, up to the clock's time."""
+        """The execution's metrics from what the Recorder saw, up to the clock's time.
+
+        The final equity is read now: when something moved it since the last sample of the curve
+        (the closing fills of a stop, say), the metrics count it as one more sample, at the clock's
+        time.
+        """
         strategy = self._by_execution[execution_id]
         record = self.recorder.records[execution_id]
         ledger = self.portfolio.execution_ledger(strategy.account_id, execution_id)
         now = self.clock.timestamp_ns()
         exposure_ns = record.open_exposure(now)
         realized, unrealized = ledger.realized_pnl, ledger.unrealized_pnl
+        initial = self._initial_equity[execution_id]
+        final = initial + ledger.equity(self.quote_currency(strategy))
+        curve = record.curve
         # the Recorder only appends, so these pin down everything compute_metrics reads
         inputs = (
             now,
-            len(record.curve),
-            record.curve[-1:],
+            len(curve),
+            curve[-1:],
+            final,
             len(record.trades),
             record.fees,
             realized,
@@ -310,9 +323,11 @@ class Node:
         cached = self._metrics.get(execution_id)
         if cached is not None and cached[0] == inputs:
             return cached[1]
+        if not curve or curve[-1].equity != final:
+            curve = [*curve, EquitySample(now, final)]
         metrics = compute_metrics(
-            initial_equity=self._initial_equity[execution_id],
-            curve=record.curve,
+            initial_equity=initial,
+            curve=curve,
             trades=record.trades,
             realized_pnl=realized,
             unrealized_pnl=unrealized,

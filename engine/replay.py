@@ -37,7 +37,7 @@ from engine.messages import (
     SubmitOrder,
     encode_json,
 )
-from engine.node import Node
+from engine.node import EQUITY_SAMPLE_NS, Node
 from engine.strategy import Strategy
 
 OUTPUT_PATTERNS = (
@@ -163,6 +163,7 @@ def replay(
     expected = check.expected
     cut = False
     handled = 0
+    sample_equity, next_sample, last_ts = node.sample_equity, start_ns, start_ns
     # one loop over each decoded block, with the common case (market data, no pacing) inline: this
     # runs once per record
     for batch in chain((first,), batches):
@@ -176,6 +177,10 @@ def replay(
                     pace(msg.ts_event)
                 if rec.route == topics.DATA_ENGINE:
                     process(msg)
+                    last_ts = msg.ts_event  # the equity curve, sampled as the backtest samples it
+                    if last_ts >= next_sample:
+                        sample_equity(last_ts)
+                        next_sample = last_ts - last_ts % EQUITY_SAMPLE_NS + EQUITY_SAMPLE_NS
                 else:
                     feed(node, rec)
                 inputs += 1
@@ -189,6 +194,7 @@ def replay(
             handled += len(batch)
             on_progress(handled)
     node.stop()
+    node.sample_equity(last_ts)
     if verify and not cut:
         check.compare()
         check.finish()

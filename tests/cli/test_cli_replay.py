@@ -14,9 +14,21 @@ def journal(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("replay")
     data = first_bars(out / "bars.csv", 2000)
     path = out / "session.jsonl"
-    result = run_cli("backtest", "--data", str(data), "--journal", str(path))
+    result = run_cli(
+        "backtest", "--data", str(data), "--journal", str(path), "--report", str(out / "backtest.json")
+    )
     assert result.returncode == 0, result.stderr
     return path
+
+
+def test_a_replays_report_is_the_backtests_report(journal: Path, tmp_path: Path) -> None:
+    result = run_cli("replay", str(journal), "--report", str(tmp_path / "replay.json"))
+    assert result.returncode == 0, result.stderr
+    recorded = json.loads((journal.parent / "backtest.json").read_text())["executions"][0]
+    replayed = json.loads((tmp_path / "replay.json").read_text())["executions"][0]
+    assert len(replayed["equity_curve"]) > 2000  # a sample per minute of data, and one at the end
+    for part in ("metrics", "equity_curve", "fills", "orders", "final_positions"):
+        assert replayed[part] == recorded[part], part
 
 
 def lines_of(path: Path) -> list[str]:
