@@ -103,3 +103,10 @@ def test_once_flat_the_trades_add_up_to_realized_pnl_less_fees(orders, hedge):
     assert ledger.open_positions() == []
     assert sum((t.pnl for t in trades(scenario)), D(0)) == ledger.realized_pnl - ledger.fees_paid
     assert ledger.fees_paid == scenario.node.recorder.records["s1"].fees
+    metrics = scenario.node.performance("s1")
+    assert metrics.final_equity - metrics.initial_equity == ledger.realized_pnl - ledger.fees_paid
+    assert (
+        metrics.trades
+        == len(trades(scenario))
+        == metrics.wins + metrics.losses + sum(1 for t in trades(scenario) if t.pnl == 0)
+    )
