@@ -236,6 +236,28 @@ def stop(
     return market(name, side, quantity, at=at, **{"order_type": "stop", "stop_price": stop_price, **options})
 
 
+def market_script(
+    orders: Iterable[tuple[str, str, Decimal]], *, hedge: bool
+) -> tuple[list[dict[str, Any]], dict[str, Decimal]]:
+    """Market steps for ``(side, slot, quantity)`` orders, the n-th at n seconds.
+
+    In hedge mode each names its slot, and a reduce is cut to what the slot holds (dropped if it
+    holds nothing), as the venue would refuse the rest. Returns the steps and each slot's holding.
+    """
+    steps, held = [], {"long": Decimal(0), "short": Decimal(0)}
+    for n, (side, slot, wanted) in enumerate(orders, 1):
+        quantity = wanted
+        if hedge:
+            opens = side == ("buy" if slot == "long" else "sell")
+            quantity = wanted if opens else min(wanted, held[slot])
+            if not quantity:
+                continue
+            held[slot] += quantity if opens else -quantity
+        options = {"position_side": slot} if hedge else {}
+        steps.append(market(f"o{n}", side, str(quantity), at=n, **options))
+    return steps, held
+
+
 def cancel(name: str, *, at: float) -> dict[str, Any]:
     return {"at": at, "do": "cancel", "name": name}
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scenario_world import D, at, market, node_config, run, scripted, trade
+from scenario_world import D, at, market, market_script, node_config, run, scripted, trade
 
 
 def test_a_long_and_a_short_open_together_count_once():
@@ -37,18 +37,7 @@ STEPS = st.lists(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=STEPS, hedge=st.booleans())
 def test_exposure_is_the_union_of_the_times_positions_were_open(steps, hedge):
-    held = {"long": Decimal(0), "short": Decimal(0)}
-    script = []
-    for n, (side, slot, size) in enumerate(steps, 1):
-        quantity = Decimal(size)
-        if hedge:
-            opens = side == ("buy" if slot == "long" else "sell")
-            quantity = quantity if opens else min(quantity, held[slot])
-            if not quantity:
-                continue
-            held[slot] += quantity if opens else -quantity
-        options = {"position_side": slot} if hedge else {}
-        script.append(market(f"o{n}", side, str(quantity), at=n, **options))
+    script, _ = market_script(((side, slot, Decimal(size)) for side, slot, size in steps), hedge=hedge)
     end = len(steps) + 2
     config = node_config(scripted(*script), hedge_mode=hedge, balance={"USDT": "10000000"})
     scenario = run(config, [trade(n, "100") for n in range(1, end + 1)])

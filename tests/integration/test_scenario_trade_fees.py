@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scenario_world import TAKER_FEE, D, market, node_config, run, scripted, trade
+from scenario_world import TAKER_FEE, D, market, market_script, node_config, run, scripted, trade
 
 from engine.metrics import ClosedTrade
 
@@ -69,24 +69,13 @@ ORDERS = st.lists(
     min_size=1,
     max_size=12,
 )
-OPENS = {"long": "buy", "short": "sell"}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(orders=ORDERS, hedge=st.booleans())
 def test_once_flat_the_trades_add_up_to_realized_pnl_less_fees(orders, hedge):
-    steps, prices, held = [], [], {"long": D(0), "short": D(0)}
-    for n, (side, slot, wanted, price) in enumerate(orders, 1):
-        quantity = wanted
-        if hedge:
-            opens = side == OPENS[slot]
-            quantity = wanted if opens else min(wanted, held[slot])  # a reduce takes what the slot holds
-            if not quantity:
-                continue
-            held[slot] += quantity if opens else -quantity
-        options = {"position_side": slot} if hedge else {}
-        steps.append(market(f"o{n}", side, str(quantity), at=n, **options))
-        prices.append(trade(n, price))
+    steps, held = market_script(((side, slot, quantity) for side, slot, quantity, _ in orders), hedge=hedge)
+    prices = [trade(n, price) for n, (*_, price) in enumerate(orders, 1)]
     end = len(orders) + 1
     if hedge:  # flatten both slots at the end
         for slot, quantity in held.items():
