@@ -88,10 +88,8 @@ def _journal_writer(args: argparse.Namespace, config: Any, flush: FlushPolicy) -
     from engine.journal import JournalWriter, part_path
 
     if args.journal is None:
-        options = [args.journal_flush, args.journal_rotate, args.journal_fsync]
-        for flag, value in zip(
-            ("--journal-flush", "--journal-rotate", "--journal-fsync"), options, strict=True
-        ):
+        given = {"--journal-flush": args.journal_flush, "--journal-rotate": args.journal_rotate}
+        for flag, value in (*given.items(), ("--journal-fsync", args.journal_fsync)):
             if value:
                 raise UsageError(f"{flag} needs --journal")
         return None
@@ -216,8 +214,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         )
         print(f"plot     {target}")
     if writer is not None:
-        parts = writer.current_path if writer.current_path != writer.path else None
-        print(f"journal  {writer.path}" + (f" (rotated, last part {parts})" if parts else ""))
+        rotated = writer.current_path != writer.path
+        print(f"journal  {writer.path}" + (f" (rotated, last part {writer.current_path})" if rotated else ""))
     return EXIT_OK
 
 
