@@ -2,10 +2,9 @@
 
 It listens to the same events a strategy does, so a report is built from what the engine
 published, never from a second computation. A trade's PnL is the closed position's realized
-PnL minus the fees of its fills: the one that opened it, any that grew or reduced it, and the
-one that closed it. A flip's fill closes one trade and opens the next; its whole fee is the
-closed trade's. Fees are kept per slot: per symbol in one-way mode, per symbol and side in hedge
-mode (where every fill names its side).
+PnL minus its fees, both as its ledger booked them (``PositionEvent.fees``: the fills that opened,
+grew, reduced and closed it; a flip's fill is the closed trade's; in a liquidation of a position
+several executions built, each execution's share).
 """
 
 from __future__ import annotations
@@ -21,9 +20,7 @@ from engine.bus import MessageBus
 from engine.clock import Clock
 from engine.messages import OrderFilled, PositionClosed, PositionEvent, PositionLiquidated, PositionOpened
 from engine.metrics import ClosedTrade, EquitySample
-from engine.model import LiquiditySide, OrderSide, PositionSide
-
-_ZERO = Decimal(0)
+from engine.model import LiquiditySide, OrderSide
 
 
 class FillRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,15 +42,11 @@ class ExecutionRecord:
         self.fills: list[FillRecord] = []
         self.trades: list[ClosedTrade] = []
         self.curve: list[EquitySample] = []
-        self.fees = Decimal(0)
         # time with at least one position open: positions that overlap (hedge mode, several
         # instruments) count once, so exposure never exceeds the run
         self.exposure_ns = 0
         self._exposed_since: int | None = None
         self._open_since: dict[str, int] = {}  # position id -> ts opened
-        # (symbol, the fill's position side) -> fees of fills no closed trade has taken yet; the side
-        # is None in one-way mode (a venue's liquidation fill may still name it)
-        self._unbooked: dict[tuple[str, PositionSide | None], Decimal] = {}
 
     def fill(self, event: OrderFilled) -> None:
         self.fills.append(
@@ -69,14 +62,8 @@ class ExecutionRecord:
                 liquidity_side=event.liquidity_side,
             )
         )
-        self.fees += event.fee
-        key = (event.symbol, event.position_side)
-        self._unbooked[key] = self._unbooked.get(key, _ZERO) + event.fee
 
     def position(self, event: PositionEvent) -> None:
-        # A position event follows the fill that caused it, so that fill's fee is already unbooked:
-        # an opening fill's stays there for the new trade, a closing (or flipping) fill's goes to the
-        # trade it closes.
         if isinstance(event, PositionOpened):
             if not self._open_since:
                 self._exposed_since = event.ts_event
@@ -86,10 +73,8 @@ class ExecutionRecord:
             if not self._open_since and self._exposed_since is not None:
                 self.exposure_ns += event.ts_event - self._exposed_since
                 self._exposed_since = None
-            unbooked = self._unbooked
-            fees = unbooked.pop((event.symbol, event.side), _ZERO) + unbooked.pop((event.symbol, None), _ZERO)
             self.trades.append(
-                ClosedTrade(opened_ns=opened, closed_ns=event.ts_event, pnl=event.realized_pnl - fees)
+                ClosedTrade(opened_ns=opened, closed_ns=event.ts_event, pnl=event.realized_pnl - event.fees)
             )
 
     def open_exposure(self, now: int) -> int:

@@ -116,6 +116,8 @@ class PositionEvent(Message, frozen=True, kw_only=True, gc=False):
     realized_pnl: Decimal
     unrealized_pnl: Decimal
     execution_id: str = ""
+    # the position's fees so far (``Position.fees``): realized_pnl - fees is what a closed one made
+    fees: Decimal = Decimal(0)
 
 
 class PositionOpened(PositionEvent, frozen=True, kw_only=True, gc=False):

@@ -551,6 +551,7 @@ class Ledger:
 
         deltas = self._balance_deltas(instrument, side, quantity, price, realized)
         deltas[fee_currency] = deltas.get(fee_currency, ZERO) - fee
+        quote_fee = fee if fee_currency == instrument.quote_currency else ZERO
         if self.strict and self.is_spot:
             self._check_balances(instrument, side, deltas)
 
@@ -568,12 +569,13 @@ class Ledger:
                     price=price,
                     ts=ts,
                     liquidation=liquidation,
+                    fee=quote_fee,  # a flip's too: its fill closed this position first
                 )
             )
         if opening:
             same = holding if holding is not None and holding.sign == sign else None
             if same is not None:
-                updates.append(self._increase(same, opening, price, leverage, ts))
+                updates.append(self._increase(same, opening, price, leverage, ts, quote_fee))
             else:
                 change = PositionChange.FLIPPED if closing else PositionChange.OPENED
                 side_opened = PositionSide.LONG if side is OrderSide.BUY else PositionSide.SHORT
@@ -588,6 +590,7 @@ class Ledger:
                         ts=ts,
                         execution_id=execution_id,
                         change=change,
+                        fee=ZERO if closing else quote_fee,
                     )
                 )
         self.mark(exchange_id, symbol, price)
@@ -595,7 +598,6 @@ class Ledger:
         account = self.account
         for currency, delta in deltas.items():
             account.balance[currency] = account.balance.get(currency, ZERO) + delta
-        quote_fee = fee if fee_currency == instrument.quote_currency else ZERO
         self.realized_pnl += realized
         self.fees_paid += quote_fee
         account.total_pnl += realized - quote_fee
@@ -679,10 +681,12 @@ class Ledger:
         price: Decimal,
         ts: datetime,
         liquidation: bool,
+        fee: Decimal,
     ) -> PositionUpdate:
         position = holding.position
         position.quantity -= closing
         position.realized_pnl += realized
+        position.fees += fee
         position.updated_at = ts
         holding.cost -= cost_removed
         holding.marked_at = None
@@ -706,10 +710,11 @@ class Ledger:
                 del self._open[key]
         return PositionUpdate(position=position, change=change, quantity=closing, realized_pnl=realized)
 
-    def _increase(
-        self, holding: _Holding, quantity: Decimal, price: Decimal, leverage: int, ts: datetime
+    def _increase(  # noqa: PLR0917 -- one fill's facts, in the order apply_fill has them
+        self, holding: _Holding, quantity: Decimal, price: Decimal, leverage: int, ts: datetime, fee: Decimal
     ) -> PositionUpdate:
         position = holding.position
+        position.fees += fee
         holding.cost += price * quantity * holding.contract_size
         holding.marked_at = None
         position.quantity += quantity
@@ -734,6 +739,7 @@ class Ledger:
         ts: datetime,
         execution_id: str,
         change: PositionChange,
+        fee: Decimal,
     ) -> PositionUpdate:
         self._opened += 1
         cost = price * quantity * instrument.contract_specifications.contract_size
@@ -750,6 +756,7 @@ class Ledger:
             leverage=leverage,
             margin_used=self._margin(cost, leverage),
             execution_id=execution_id or self.execution_id,
+            fees=fee,
         )
         position.liquidation_price = self._liquidation_price(position)
         key = (instrument.exchange_id, instrument.symbol)

@@ -17,7 +17,8 @@ class Position(msgspec.Struct, kw_only=True):
     """The spec's Position. ``liquidation_price`` is ``None`` when nothing can liquidate it (spot).
 
     Engine additions (not in the spec): ``status`` (the spec's position state machine needs a
-    state to live in) and ``execution_id`` (the StrategyExecution that opened it, ``""`` for none).
+    state to live in), ``execution_id`` (the StrategyExecution that opened it, ``""`` for none) and
+    ``fees`` (what its fills paid, so a round trip's PnL net of fees needs no second bookkeeping).
     """
 
     position_id: str
@@ -37,6 +38,9 @@ class Position(msgspec.Struct, kw_only=True):
     # engine additions
     status: PositionStatus = PositionStatus.OPEN
     execution_id: str = ""
+    # fees, in the quote currency, of the fills booked to it: the one that opened it, any that grew
+    # or reduced it, and the one that closed it (a flip's fill is the closed position's)
+    fees: Decimal = Decimal(0)
 
     def close(self, ts: datetime) -> None:
         """An offsetting trade closed it."""

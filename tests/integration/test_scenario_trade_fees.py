@@ -59,6 +59,22 @@ def test_hedge_mode_slots_keep_their_own_fees():
     assert short.pnl == D(30) - (D(300) + D(270)) * TAKER_FEE
 
 
+def test_a_liquidation_of_a_position_two_executions_built_charges_each_its_share_of_the_fee():
+    # s1 buys 2 and s2 buys 1 at 199, 10x; a trade at 150 liquidates the account's long 3 at 180
+    # (taker fee 540 x 0.2 % = 1.08, booked on s1's order by the venue, shared 2:1 by quantity)
+    config = node_config(
+        scripted(market("a", "buy", "2", at=1, leverage=10), execution_id="s1"),
+        scripted(market("b", "buy", "1", at=2, leverage=10), execution_id="s2"),
+    )
+    scenario = run(config, [trade(1, "199"), trade(2, "199"), trade(3, "150")])
+    records = scenario.node.recorder.records
+    [s1_trade], [s2_trade] = records["s1"].trades, records["s2"].trades
+    assert s1_trade.pnl == D(-38) - D(398) * TAKER_FEE - D("0.72")
+    assert s2_trade.pnl == D(-19) - D(199) * TAKER_FEE - D("0.36")
+    s1, s2 = scenario.node.performance("s1"), scenario.node.performance("s2")
+    assert (s1.fees, s2.fees) == (D("0.796") + D("0.72"), D("0.398") + D("0.36"))
+
+
 ORDERS = st.lists(
     st.tuples(
         st.sampled_from(["buy", "sell"]),
@@ -91,7 +107,7 @@ def test_once_flat_the_trades_add_up_to_realized_pnl_less_fees(orders, hedge):
     ledger = scenario.execution_ledger("s1")
     assert ledger.open_positions() == []
     assert sum((t.pnl for t in trades(scenario)), D(0)) == ledger.realized_pnl - ledger.fees_paid
-    assert ledger.fees_paid == scenario.node.recorder.records["s1"].fees
+    assert ledger.fees_paid == sum((f.fee for f in scenario.node.recorder.records["s1"].fills), D(0))
     metrics = scenario.node.performance("s1")
     assert metrics.final_equity - metrics.initial_equity == ledger.realized_pnl - ledger.fees_paid
     assert (

@@ -472,4 +472,5 @@ def _position_event(position: Position, change: PositionChange, ts_event: int, t
         realized_pnl=position.realized_pnl,
         unrealized_pnl=position.unrealized_pnl,
         execution_id=position.execution_id,
+        fees=position.fees,
     )
