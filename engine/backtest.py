@@ -23,7 +23,7 @@ from engine.messages import Message
 from engine.metrics import EquitySample, PerformanceMetrics
 from engine.model import ExecutionStatus, Order, OrderSide, OrderStatus, OrderType, PositionSide
 from engine.node import EQUITY_SAMPLE_NS, Node
-from engine.replay import record
+from engine.replay import finish, record
 
 
 class OrderSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -130,8 +130,7 @@ def run_backtest(
                 next_sample = last_ts - last_ts % sample_interval_ns + sample_interval_ns
     if on_progress is not None:
         on_progress(count)
-    node.stop()
-    node.sample_equity(last_ts)  # after the stop: its closing fills, if the strategy asks for them, count
+    finish(node, last_ts)
     elapsed = time.perf_counter() - started
     return node, build_report(node, start_ns, last_ts, count, elapsed)
 

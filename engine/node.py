@@ -261,8 +261,13 @@ class Node:
             advance_to(msg.ts_event)
         self._data_process(msg)
 
-    def sample_equity(self, ts: int) -> None:
-        """Append each execution's equity (its account's starting equity plus its own PnL)."""
+    def sample_equity(self, ts: int, *, unless_unchanged: bool = False) -> None:
+        """Append each execution's equity (its account's starting equity plus its own PnL).
+
+        With ``unless_unchanged``, a curve that already ends at ``ts`` with that equity is left as it
+        is: the end of a run samples before and after its stop, and only a stop that moved equity
+        (closing fills) adds a sample, so the metrics computed at the stop still hold.
+        """
         samplers = self._samplers
         if len(samplers) != len(self.strategies):
             samplers[:] = [
@@ -276,7 +281,10 @@ class Node:
                 for strategy in self.strategies
             ]
         for equity, initial, curve in samplers:
-            curve.append(EquitySample(ts, initial + equity()))
+            value = initial + equity()
+            if unless_unchanged and curve and curve[-1].ts == ts and curve[-1].equity == value:
+                continue
+            curve.append(EquitySample(ts, value))
 
     def stop(self) -> None:
         """Stop every running execution (cancelling its orders), flush bars, stop the actors."""

@@ -193,13 +193,20 @@ def replay(
         if on_progress is not None:
             handled += len(batch)
             on_progress(handled)
-    node.stop()
-    node.sample_equity(last_ts)
+    finish(node, last_ts)
     if verify and not cut:
         check.compare()
         check.finish()
     elapsed = time.perf_counter() - started
     return node, ReplayResult(inputs=inputs, outputs_compared=check.compared, elapsed_s=elapsed)
+
+
+def finish(node: Node, last_ts: int) -> None:
+    """The end of a run at ``last_ts``: its equity sampled, the node stopped, and the equity sampled
+    again if the stop moved it (the strategies' closing fills)."""
+    node.sample_equity(last_ts, unless_unchanged=True)
+    node.stop()
+    node.sample_equity(last_ts, unless_unchanged=True)
 
 
 class _Verifier:

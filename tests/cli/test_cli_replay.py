@@ -26,7 +26,7 @@ def test_a_replays_report_is_the_backtests_report(journal: Path, tmp_path: Path)
     assert result.returncode == 0, result.stderr
     recorded = json.loads((journal.parent / "backtest.json").read_text())["executions"][0]
     replayed = json.loads((tmp_path / "replay.json").read_text())["executions"][0]
-    assert len(replayed["equity_curve"]) > 2000  # a sample per minute of data, and one at the end
+    assert len(replayed["equity_curve"]) == 2000  # a sample per minute of data: one per bar
     for part in ("metrics", "equity_curve", "fills", "orders", "final_positions"):
         assert replayed[part] == recorded[part], part
 
