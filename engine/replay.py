@@ -184,9 +184,8 @@ def replay(
                 else:
                     feed(node, rec)
                 inputs += 1
-            elif verify:
+            elif verify:  # a recorded output follows the input that produced it: compare then
                 expected.append(rec)
-            if verify:
                 check.compare()
         if cut:
             break

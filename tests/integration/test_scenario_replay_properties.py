@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from scenario_world import node_config, scripted
@@ -25,7 +26,7 @@ from test_scenario_tick_properties import MISBEHAVIOUR, sessions
 from engine.backtest import run_backtest
 from engine.journal import JournalWriter, read_journal
 from engine.messages import Bar, Message
-from engine.replay import replay
+from engine.replay import ReplayMismatch, replay
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -76,3 +77,35 @@ def test_any_recorded_bar_session_replays_every_output_identically(
         writer.close()
         _, result = replay(read_journal(path), verify=True)
     assert result.inputs == len(walk)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(session=sessions(), change=st.sampled_from(["drop", "repeat"]), pick=st.integers(0, 10**6))
+def test_a_journal_missing_or_repeating_an_output_fails_verify(
+    session: tuple[Literal["spot", "futures"], list[Message], list[dict[str, Any]]], change: str, pick: int
+) -> None:
+    # one recorded output taken out, or written twice (sequence numbers made whole again, as a
+    # careless edit of the file would): the replay must not pass it
+    account_type, data, steps = session
+    balance = {"USDT": "100000", "BTC": "10"} if account_type == "spot" else {"USDT": "100000"}
+    config = node_config(scripted(*steps), account_type=account_type, balance=balance)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "session.jsonl"
+        writer = JournalWriter(path, config=msgspec.to_builtins(config))
+        run_backtest(config, data, journal=writer)
+        writer.close()
+        header, *records = path.read_bytes().splitlines(keepends=True)
+        outputs = [n for n, line in enumerate(records) if msgspec.json.decode(line)[1] == "o"]
+        target = outputs[pick % len(outputs)]
+        if change == "drop":
+            del records[target]
+        else:
+            records.insert(target, records[target])
+        renumbered = []
+        for seq, line in enumerate(records, 1):
+            record = msgspec.json.decode(line)
+            renumbered.append(msgspec.json.encode([seq, *record[1:]]) + b"\n")
+        path.write_bytes(header + b"".join(renumbered))
+
+        with pytest.raises(ReplayMismatch):
+            replay(read_journal(path), verify=True)
