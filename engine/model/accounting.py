@@ -43,7 +43,7 @@ import msgspec
 
 from engine.errors import ConfigError, ValidationError
 from engine.model.account import TradingAccount
-from engine.model.enums import OrderSide, PositionSide, PositionStatus, TradingType
+from engine.model.enums import OrderSide, PositionSide, TradingType
 from engine.model.instrument import TradingInstrument
 from engine.model.position import Position
 from engine.model.rules import check_leverage
@@ -261,6 +261,9 @@ class Ledger:
         self.fees_paid = ZERO  # fees charged in the instrument's quote currency
         self._opened = 0
         self._positions: list[Position] = []  # every position, in opening order
+        # the open ones, in opening order: strategies ask for them on every bar, so never a scan of
+        # every position the ledger ever held
+        self._live: dict[str, Position] = {}
         # (exchange_id, symbol) -> slot -> holding; an instrument with nothing open has no entry, so
         # "is anything open here?" is one dict lookup
         self._open: dict[tuple[str, str], dict[Slot, _Holding]] = {}
@@ -287,7 +290,7 @@ class Ledger:
 
     def open_positions(self) -> list[Position]:
         """Open positions, in the order they were opened."""
-        return [p for p in self._positions if p.status is PositionStatus.OPEN]
+        return list(self._live.values())
 
     def positions(self) -> list[Position]:
         """Every position this ledger opened, closed and liquidated ones included, in opening order."""
@@ -706,6 +709,7 @@ class Ledger:
             key = (position.instrument.exchange_id, position.instrument.symbol)
             slots = self._open[key]
             del slots[holding.key[2]]
+            del self._live[position.position_id]
             if not slots:
                 del self._open[key]
         return PositionUpdate(position=position, change=change, quantity=closing, realized_pnl=realized)
@@ -762,6 +766,7 @@ class Ledger:
         key = (instrument.exchange_id, instrument.symbol)
         self._open.setdefault(key, {})[slot] = _Holding((*key, slot), position, cost)
         self._positions.append(position)
+        self._live[position.position_id] = position
         return PositionUpdate(position=position, change=change, quantity=quantity, realized_pnl=ZERO)
 
     def _margin(self, cost: Decimal, leverage: int) -> Decimal:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from engine.errors import ConstraintViolation
@@ -75,6 +75,11 @@ class Store:
         self._executions: dict[str, StrategyExecution] = {}
         self._orders: dict[str, Order] = {}
         self._positions: dict[str, Position] = {}
+        # per account, the orders and positions that were open when last looked at: an order or a
+        # position never reopens, so each read drops what has ended since and the rest stays exact
+        # (a strategy reads its open orders on every bar; the full lists only grow)
+        self._open_orders: dict[str, dict[str, Order]] = {}
+        self._open_positions: dict[str, dict[str, Position]] = {}
 
     # -- add --------------------------------------------------------------------------------
 
@@ -111,6 +116,8 @@ class Store:
         if not order.quantity.is_finite() or order.quantity <= 0:
             raise QuantityNotPositive("order.quantity.positive", order.quantity, f"order {order.order_id}")
         self._orders[order.order_id] = order
+        if order.is_open:
+            self._open_orders.setdefault(order.trading_account_id, {})[order.order_id] = order
 
     def add_position(self, position: Position) -> None:
         _refuse_duplicate("position.duplicate", position.position_id, self._positions)
@@ -121,6 +128,8 @@ class Store:
             )
         validate_position(position)
         self._positions[position.position_id] = position
+        if position.status is PositionStatus.OPEN:
+            self._open_positions.setdefault(position.trading_account_id, {})[position.position_id] = position
 
     def _require_tradable(self, kind: str, account_id: str, instrument: TradingInstrument) -> None:
         """The account exists, the instrument exists, and both are on the same exchange."""
@@ -182,19 +191,28 @@ class Store:
 
     def orders_for(self, account_id: str, open_only: bool = False) -> list[Order]:
         """The account's orders; with ``open_only``, those still pending or partially filled."""
-        return [
-            o
-            for o in self._orders.values()
-            if o.trading_account_id == account_id and (o.is_open or not open_only)
-        ]
+        if open_only:
+            return _still_open(self._open_orders.get(account_id), lambda o: o.is_open)
+        return [o for o in self._orders.values() if o.trading_account_id == account_id]
 
     def positions_for(self, account_id: str, open_only: bool = False) -> list[Position]:
         """The account's positions; with ``open_only``, those neither closed nor liquidated."""
-        return [
-            p
-            for p in self._positions.values()
-            if p.trading_account_id == account_id and (p.status is PositionStatus.OPEN or not open_only)
-        ]
+        if open_only:
+            return _still_open(self._open_positions.get(account_id), _position_open)
+        return [p for p in self._positions.values() if p.trading_account_id == account_id]
+
+
+def _position_open(position: Position) -> bool:
+    return position.status is PositionStatus.OPEN
+
+
+def _still_open(candidates: dict[str, V] | None, is_open: Callable[[V], bool]) -> list[V]:
+    """What is still open of ``candidates`` (in the order added), dropping the rest from it for good."""
+    if not candidates:
+        return []
+    for key in [k for k, item in candidates.items() if not is_open(item)]:
+        del candidates[key]
+    return list(candidates.values())
 
 
 def _refuse_duplicate(rule: str, key: K, stored: Mapping[K, object]) -> None:

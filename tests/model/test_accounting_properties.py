@@ -19,7 +19,7 @@ from accounting_world import T1, D, account, futures_instrument, futures_ledger,
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.model import OrderSide, PositionSide, TradingType
+from engine.model import OrderSide, PositionSide, PositionStatus, TradingType
 from engine.model.accounting import AccountingError, Ledger
 
 FUT = futures_instrument()
@@ -125,6 +125,10 @@ def test_futures_positions_pnl_and_balances_reconcile_to_the_fills(
         assert ledger.account.total_pnl == ledger.realized_pnl - fee_total
         assert ledger.account.used_balance["USDT"] == margins(ledger)
         assert ledger.account.available_balance["USDT"] == balance - margins(ledger)
+        # the open ones, in opening order, are those of the whole history not closed
+        assert ledger.open_positions() == [p for p in ledger.positions() if p.status is PositionStatus.OPEN]
+        # and each position's fees are its fills' (a flip's to the one it closed): they add up
+        assert sum((p.fees for p in ledger.positions()), ZERO) == fee_total == ledger.fees_paid
 
 
 @settings(max_examples=150, deadline=None)

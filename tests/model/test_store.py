@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.errors import ConstraintViolation, ValidationError
 from engine.model import (
@@ -310,3 +312,51 @@ def test_stored_entities_are_live_references(store: Store, make: type[Make]) -> 
     assert stored is not None
     stored.cancel("user", T1)
     assert store.orders_for("acc-1", open_only=True) == []
+
+
+_ACTIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["order", "position", "end order", "end position", "read"]),
+        st.sampled_from(["acc-1", "acc-2"]),
+        st.integers(0, 30),  # which earlier order or position an ending picks
+    ),
+    max_size=60,
+)
+
+
+@given(actions=_ACTIONS)
+def test_open_only_reads_always_equal_a_scan_of_everything_stored(
+    make: type[Make], actions: list[tuple[str, str, int]]
+) -> None:
+    # the Store keeps an index of what was open when last read; whatever ends in between, and
+    # whenever the reads come, they must say what a scan of every order and position says
+    store = Store()
+    store.add_exchange(make.exchange())
+    store.add_instrument(make.instrument())
+    for account_id in ("acc-1", "acc-2"):
+        store.add_account(make.account(account_id=account_id))
+    for n, (action, account_id, pick) in enumerate(actions):
+        orders, positions = store.list_orders(), store.list_positions()
+        if action == "order":
+            status = OrderStatus.PENDING if pick % 3 else OrderStatus.FILLED  # some stored already ended
+            store.add_order(make.order(order_id=f"o{n}", trading_account_id=account_id, status=status))
+        elif action == "position":
+            store.add_position(make.position(position_id=f"p{n}", trading_account_id=account_id))
+        elif action == "end order" and orders and orders[pick % len(orders)].is_open:
+            orders[pick % len(orders)].cancel("test", T1)
+        elif action == "end position" and positions:
+            position = positions[pick % len(positions)]
+            if position.status is PositionStatus.OPEN:
+                position.close(T1)
+        for account in ("acc-1", "acc-2"):
+            if action == "read" or n == len(actions) - 1:
+                open_orders = [
+                    o for o in store.list_orders() if o.trading_account_id == account and o.is_open
+                ]
+                open_positions = [
+                    p
+                    for p in store.list_positions()
+                    if p.trading_account_id == account and p.status is PositionStatus.OPEN
+                ]
+                assert store.orders_for(account, open_only=True) == open_orders
+                assert store.positions_for(account, open_only=True) == open_positions
